@@ -1,0 +1,45 @@
+// The runtime core: plain TypeScript, no DOM, no Node built-ins, no onnxruntime (those live in backend-node and
+// backend-web). Explicit named exports only: anything not listed here is internal.
+
+export type {
+  InferenceBackend,
+  InferenceSession,
+  ModelSource,
+  RunOptions,
+  TensorInfo,
+} from './backend/inference-backend';
+export type { OutputSummary, RunEvent, RunEventType, RunOutputs } from './engine/events';
+export { isFinalEvent } from './engine/events';
+export type { DecodeOptions, EncodeOptions, Host, ImageFormat, ResolvedModel } from './engine/host';
+export type {
+  AnyNodeDefinition,
+  CheckContext,
+  ExecuteContext,
+  InputValues,
+  NodeDefinition,
+  OutputValues,
+  PortMap,
+  RunInfo,
+  RuntimeLimits,
+  StaticInputs,
+} from './engine/node-definition';
+export { DEFAULT_LIMITS, defineNode } from './engine/node-definition';
+export type { CatalogEntry, NodeRegistry } from './engine/registry';
+export { createRegistry } from './engine/registry';
+export type { Diagnostic, ErrorCode, ErrorLocation } from './errors';
+export { CoserError, ERROR_CODES, hasErrors, isCoserError } from './errors';
+export type { LoadedModelRef, ModelSetRef, PortKind, PortSpec, PortValueMap, StaticInfo } from './graph/ports';
+export { canConnect, PORT_KINDS, port } from './graph/ports';
+export type { GraphEdge, GraphFile, GraphInput, GraphNode } from './graph/schema';
+export {
+  GRAPH_FORMAT,
+  GRAPH_VERSION,
+  graphEdgeSchema,
+  graphFileSchema,
+  graphInputSchema,
+  graphNodeSchema,
+} from './graph/schema';
+export type { ImageBuffer, ImageMeta } from './image/image-buffer';
+export { createImage, mergeMeta, plane } from './image/image-buffer';
+export type { Tensor, TensorDataMap, TensorDType } from './image/tensor';
+export { float32Tensor, int64Tensor, tensorSize } from './image/tensor';
