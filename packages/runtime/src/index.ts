@@ -10,7 +10,11 @@ export type {
 } from './backend/inference-backend';
 export type { OutputSummary, RunEvent, RunEventType, RunOutputs } from './engine/events';
 export { isFinalEvent } from './engine/events';
+export type { ExecuteOptions, ExecutionEnv, RunResult } from './engine/executor';
+export { executeGraph } from './engine/executor';
 export type { DecodeOptions, EncodeOptions, Host, ImageFormat, ResolvedModel } from './engine/host';
+export type { RunError } from './engine/map-error';
+export { toRunError } from './engine/map-error';
 export type {
   AnyNodeDefinition,
   CheckContext,
@@ -24,10 +28,23 @@ export type {
   StaticInputs,
 } from './engine/node-definition';
 export { DEFAULT_LIMITS, defineNode } from './engine/node-definition';
+export type { CachedOutputs, OutputCache, OutputCacheOptions } from './engine/output-cache';
+export { createOutputCache, estimateBytes } from './engine/output-cache';
+export type { TopologicalResult } from './engine/planner';
+export { describeCycle, planExecution, topologicalSort } from './engine/planner';
 export type { CatalogEntry, NodeRegistry } from './engine/registry';
 export { createRegistry } from './engine/registry';
+export { summarizeValue } from './engine/summarize';
 export type { Diagnostic, ErrorCode, ErrorLocation } from './errors';
 export { CoserError, ERROR_CODES, hasErrors, isCoserError } from './errors';
+export type { GraphInputValues } from './graph/apply-inputs';
+export { applyGraphInputs, parseParamValue } from './graph/apply-inputs';
+export { canonicalJson, sha256Hex } from './graph/canonical';
+export type { LoadGraphOptions, LoadGraphResult } from './graph/load-graph';
+export { loadGraph, MAX_GRAPH_BYTES, MAX_GRAPH_DEPTH } from './graph/load-graph';
+export type { GraphMigration, RawGraph } from './graph/migrations';
+export { GRAPH_MIGRATIONS, migrateGraph, migrateNodeParams } from './graph/migrations';
+export { parseNodeParams } from './graph/params';
 export type { LoadedModelRef, ModelSetRef, PortKind, PortSpec, PortValueMap, StaticInfo } from './graph/ports';
 export { canConnect, PORT_KINDS, port } from './graph/ports';
 export type { GraphEdge, GraphFile, GraphInput, GraphNode } from './graph/schema';
@@ -39,6 +56,8 @@ export {
   graphInputSchema,
   graphNodeSchema,
 } from './graph/schema';
+export type { ValidateOptions } from './graph/validate';
+export { checkGraph, DEFAULT_MAX_NODES, inferStaticInfo, validateGraph } from './graph/validate';
 export type { ImageBuffer, ImageMeta } from './image/image-buffer';
 export { createImage, mergeMeta, plane } from './image/image-buffer';
 export type { Tensor, TensorDataMap, TensorDType } from './image/tensor';
