@@ -1,0 +1,122 @@
+import type { DecodeOptions, EncodeOptions, ImageBuffer, ImageFormat } from '@coser/runtime';
+import { CoserError, createImage } from '@coser/runtime';
+import type { Metadata, OutputInfo } from 'sharp';
+import sharp from 'sharp';
+import { addPngTextChunks } from '../lib/png-text';
+import { sniffImageFormat } from '../lib/sniff-image';
+
+/** Formats decodeImage accepts, by their bytes (never by file name). */
+const DECODABLE = new Set(['png', 'jpeg', 'webp', 'gif']);
+
+function corrupt(message: string, cause?: unknown): CoserError {
+  return new CoserError('IMAGE_CORRUPT', message, {}, { cause });
+}
+
+/**
+ * Decodes PNG/JPEG/WebP/GIF bytes with sharp into a planar float32 [0, 1] image.
+ *
+ * - The format is sniffed from the bytes; SVG, HTML and unknown data are refused (IMAGE_UNSUPPORTED).
+ * - The header is read first and `width * height > maxPixels` is refused (IMAGE_TOO_LARGE) before any pixel is decoded.
+ * - Truncated or damaged files give IMAGE_CORRUPT (sharp's `failOn: 'error'`).
+ * - 16-bit images keep their precision (values are n / 65535); grayscale gives 1 channel; grayscale + alpha gives
+ *   RGBA; CMYK is converted to sRGB; alpha stays as the 4th channel (straight).
+ * - Animated or multi-page images: only the first frame is decoded.
+ */
+export async function decodeWithSharp(bytes: Uint8Array, options: DecodeOptions): Promise<ImageBuffer> {
+  if (bytes.length === 0) throw corrupt('the image file is empty (0 bytes)');
+  const format = sniffImageFormat(bytes);
+  if (!DECODABLE.has(format)) {
+    const what =
+      format === 'unknown' ? 'not a recognised image format' : `${format.toUpperCase()}, which is not accepted`;
+    throw new CoserError('IMAGE_UNSUPPORTED', `the file is ${what} (accepted: PNG, JPEG, WebP, GIF)`);
+  }
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { failOn: 'error', limitInputPixels: false, pages: 1 }).metadata();
+  } catch (error) {
+    throw corrupt(`the ${format.toUpperCase()} header cannot be read: ${(error as Error).message}`, error);
+  }
+  const width = meta.width;
+  const height = meta.pageHeight ?? meta.height;
+  if (!width || !height) throw corrupt(`the ${format.toUpperCase()} header gives no image size`);
+  const pixels = width * height;
+  if (pixels > options.maxPixels) {
+    throw new CoserError(
+      'IMAGE_TOO_LARGE',
+      `image is ${width}x${height} (${pixels} pixels), over the cap of ${options.maxPixels} pixels`,
+    );
+  }
+  const sixteen = meta.depth === 'ushort' || (meta.bitsPerSample ?? 8) > 8;
+  const gray = (meta.channels ?? 3) === 1 && meta.space !== 'cmyk';
+  const space = gray ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb';
+  let raw: { data: Buffer; info: OutputInfo };
+  try {
+    raw = await sharp(bytes, { failOn: 'error', limitInputPixels: Math.max(1, options.maxPixels), pages: 1 })
+      .toColourspace(space)
+      .raw({ depth: sixteen ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw corrupt(`the ${format.toUpperCase()} image is damaged or truncated: ${(error as Error).message}`, error);
+  }
+  return toPlanar(raw.data, raw.info, sixteen);
+}
+
+function toPlanar(data: Buffer, info: OutputInfo, sixteen: boolean): ImageBuffer {
+  const { width, height } = info;
+  const inChannels = info.channels;
+  const size = width * height;
+  const samples = sixteen
+    ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
+    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const scale = sixteen ? 1 / 65535 : 1 / 255;
+  // Gray + alpha becomes RGBA: the runtime's images have 1, 3 or 4 channels.
+  const channels: 1 | 3 | 4 = inChannels === 1 ? 1 : inChannels === 3 ? 3 : 4;
+  const out = new Float32Array(size * channels);
+  const source = (c: number) => (inChannels === 2 ? (c === 3 ? 1 : 0) : c);
+  for (let c = 0; c < channels; c++) {
+    const from = source(c);
+    const base = c * size;
+    for (let i = 0; i < size; i++) out[base + i] = samples[i * inChannels + from]! * scale;
+  }
+  return createImage(width, height, channels, out);
+}
+
+function interleave(image: ImageBuffer, sixteen: boolean): Uint8Array | Uint16Array {
+  const size = image.width * image.height;
+  const n = image.channels;
+  const max = sixteen ? 65535 : 255;
+  const out = sixteen ? new Uint16Array(size * n) : new Uint8Array(size * n);
+  const d = image.data;
+  for (let c = 0; c < n; c++) {
+    const base = c * size;
+    for (let i = 0; i < size; i++) {
+      const v = d[base + i]!;
+      // Clamp (SR nets overshoot) and treat NaN as 0 rather than letting it wrap.
+      out[i * n + c] = v > 0 ? (v < 1 ? Math.round(v * max) : max) : 0;
+    }
+  }
+  return out;
+}
+
+/** Encodes a planar float image (clamped to [0, 1]) as PNG (8/16 bit, optional iTXt text), JPEG or WebP. */
+export async function encodeWithSharp(
+  image: ImageBuffer,
+  format: ImageFormat,
+  options: EncodeOptions = {},
+): Promise<Uint8Array> {
+  const sixteen = format === 'png' && options.bitDepth === 16;
+  const pixels = interleave(image, sixteen);
+  let pipeline = sharp(pixels, { raw: { width: image.width, height: image.height, channels: image.channels } });
+  const quality = Math.min(100, Math.max(1, Math.round(options.quality ?? 95)));
+  if (format === 'png') {
+    // sharp writes raw 1-channel input as RGB unless told the colour space.
+    if (sixteen) pipeline = pipeline.toColourspace(image.channels === 1 ? 'grey16' : 'rgb16');
+    else if (image.channels === 1) pipeline = pipeline.toColourspace('b-w');
+    const png = new Uint8Array(await pipeline.png({ compressionLevel: 6 }).toBuffer());
+    return options.text && Object.keys(options.text).length > 0 ? addPngTextChunks(png, options.text) : png;
+  }
+  if (image.channels === 1) pipeline = pipeline.toColourspace('b-w');
+  if (format === 'jpeg') return new Uint8Array(await pipeline.jpeg({ quality, chromaSubsampling: '4:2:0' }).toBuffer());
+  if (format === 'webp') return new Uint8Array(await pipeline.webp({ quality }).toBuffer());
+  throw new CoserError('IMAGE_UNSUPPORTED', `cannot encode images as ${String(format)}`);
+}

@@ -1,0 +1,60 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { CoserError } from '@coser/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNodeHost } from '../host/node-host';
+import { encodeWithSharp } from '../host/sharp-codec';
+import { fakeContext, testImage } from '../test-support';
+import { baseNameWithoutExtension, loadImage } from './load-image';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'coser-load-'));
+  await mkdir(path.join(dir, 'in'));
+  await writeFile(path.join(dir, 'in', 'cat.final.png'), await encodeWithSharp(testImage(12, 10), 'png'));
+  await writeFile(path.join(dir, 'in', 'fake.png'), '<html><body>not an image</body></html>');
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function context(maxPixels = 1e6) {
+  return fakeContext({
+    host: createNodeHost({ inputRoots: [path.join(dir, 'in')], outputDir: path.join(dir, 'out') }),
+    limits: { maxPixels },
+  });
+}
+
+describe('io.loadImage', () => {
+  it('decodes the file and names it after its base name', async () => {
+    const { image } = await loadImage.execute({}, { path: 'cat.final.png' }, context());
+    expect([image.width, image.height, image.channels]).toEqual([12, 10, 3]);
+    expect(image.meta?.sourceName).toBe('cat.final');
+  });
+
+  it('applies the pixel cap from the limits and the host path checks', async () => {
+    const tooLarge = await loadImage.execute({}, { path: 'cat.final.png' }, context(100)).catch((e: unknown) => e);
+    expect((tooLarge as CoserError).code).toBe('IMAGE_TOO_LARGE');
+    const outside = await loadImage.execute({}, { path: '../x.png' }, context()).catch((e: unknown) => e);
+    expect((outside as CoserError).code).toBe('PATH_FORBIDDEN');
+    const html = await loadImage.execute({}, { path: 'fake.png' }, context()).catch((e: unknown) => e);
+    expect((html as CoserError).code).toBe('IMAGE_UNSUPPORTED');
+  });
+
+  it('reports an empty path at check time and at run time', async () => {
+    const diagnostics = await loadImage.check!({ path: '  ' }, context());
+    expect(diagnostics).toEqual([expect.objectContaining({ code: 'INPUT_UNCONNECTED', param: 'path' })]);
+    expect(await loadImage.check!({ path: 'a.png' }, context())).toEqual([]);
+    const error = await loadImage.execute({}, { path: '' }, context()).catch((e: unknown) => e);
+    expect((error as CoserError).code).toBe('INPUT_UNCONNECTED');
+  });
+
+  it('strips folders and the last extension only', () => {
+    expect(baseNameWithoutExtension('a/b\\c.tar.png')).toBe('c.tar');
+    expect(baseNameWithoutExtension('.hidden')).toBe('.hidden');
+    expect(baseNameWithoutExtension('noext')).toBe('noext');
+  });
+});

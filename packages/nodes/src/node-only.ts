@@ -1,0 +1,7 @@
+// @coser/nodes/node: pieces that need Node (fs, path, sharp). Never imported by the editor.
+
+export type { ModelResolver, NodeHostOptions } from './host/node-host';
+export { createNodeHost } from './host/node-host';
+export { decodeWithSharp, encodeWithSharp } from './host/sharp-codec';
+export type { ModelListing, ModelStore, VerifyResult } from './models/model-store';
+export { createModelStore } from './models/model-store';
