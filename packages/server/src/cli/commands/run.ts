@@ -1,0 +1,134 @@
+import path from 'node:path';
+import { applyGraphInputs, CoserError, type Diagnostic, hasErrors, validateGraph } from '@coser/runtime';
+import { type Command, InvalidArgumentError } from 'commander';
+import { EXIT } from '../errors';
+import { loadGraphFile } from '../graph-file';
+import { createJsonReporter } from '../reporters/json-reporter';
+import { createPlainReporter } from '../reporters/plain-reporter';
+import type { ReporterStreams, RunReporter } from '../reporters/types';
+import { fixedOutputNames, runBatch } from '../run-batch';
+import { parseInputFlags, parseSetFlags, planRunItems } from '../run-inputs';
+
+interface RunFlags {
+  input: string[];
+  set: string[];
+  output: string;
+  models?: string;
+  json?: boolean;
+  maxPixels?: number;
+}
+
+/** `coser run GRAPH [--input NAME=PATH]... [--set NODE.PARAM=VALUE]... [--output DIR] ...` */
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run a graph headless; an --input naming a folder runs the graph once per image in it')
+    .argument('<graph>', 'graph file (.json)')
+    .option('-i, --input <name=path>', 'set a graph input to a file or a folder of images (repeatable)', collect, [])
+    .option('-s, --set <node.param=value>', 'set any node param, e.g. --set resize.scale=2 (repeatable)', collect, [])
+    .option('-o, --output <dir>', 'folder for output files', 'out')
+    .option('--models <dir>', 'models folder (default: $COSER_MODELS_DIR or <repo>/.models)')
+    .option('--json', 'print every run event as one JSON object per line (NDJSON) on stdout')
+    .option('--max-pixels <n>', 'largest image (width x height) a node may read or produce', parsePositiveInteger)
+    .action(async (graph: string, flags: RunFlags) => {
+      process.exitCode = await runCommand(graph, flags);
+    });
+}
+
+async function runCommand(graphArg: string, flags: RunFlags): Promise<number> {
+  const cwd = process.cwd();
+  const streams: ReporterStreams = { out: process.stdout, err: process.stderr };
+  // Malformed flags are usage errors: report them before touching any file.
+  const sets = parseSetFlags(flags.set);
+  const inputs = parseInputFlags(flags.input);
+
+  const loaded = await loadGraphFile(graphArg);
+  const reporter = await createReporter(flags, streams, cwd);
+  if (!loaded.graph) return invalid(loaded.diagnostics, reporter, graphArg);
+
+  const plan = await planRunItems(inputs, cwd);
+  const first = plan.items[0];
+  if (!first) throw new CoserError('INTERNAL', 'no run was planned');
+
+  // Environment (onnxruntime, sharp) is imported only now: `coser run --help` and usage errors stay fast.
+  const { createLocalEnvironment } = await import('../../environment');
+  const env = createLocalEnvironment({
+    outputDir: path.resolve(cwd, flags.output),
+    inputRoots: [...plan.inputRoots, cwd, path.dirname(loaded.path)],
+    protectedPaths: [...plan.protectedPaths, loaded.path],
+    ...(flags.models ? { modelsDir: path.resolve(cwd, flags.models) } : {}),
+    ...(flags.maxPixels ? { limits: { maxPixels: flags.maxPixels } } : {}),
+  });
+
+  // Problems shared by every run are reported once, before any run: flags naming unknown inputs or params
+  // (usage, exit 2) and a graph that is structurally invalid (exit 1).
+  const applied = applyGraphInputs(loaded.graph, { inputs: first.inputs, set: sets, registry: env.registry });
+  if (hasErrors(applied.diagnostics)) {
+    reporter.onDiagnostics(first, applied.diagnostics);
+    throw new CoserError('USAGE', '--input/--set do not fit the graph (listed above)');
+  }
+  const structural = validateGraph(applied.graph, env.registry);
+  if (hasErrors(structural)) return invalid(structural, reporter, graphArg);
+  if (plan.batch && !flags.json) {
+    for (const param of fixedOutputNames(loaded.graph)) {
+      streams.err.write(`warning: ${param} has no {name}: every image of the folder writes the same file\n`);
+    }
+  }
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    // First Ctrl-C cancels cleanly (the run stops between tiles/steps); a second one leaves at once.
+    if (interrupts > 1) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const outcomes = await runBatch({
+      graph: loaded.graph,
+      items: plan.items,
+      sets,
+      env,
+      reporter,
+      signal: controller.signal,
+    });
+    reporter.finish(outcomes);
+    if (controller.signal.aborted) return 130;
+    return outcomes.every((o) => o.status === 'done') ? EXIT.ok : EXIT.failed;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await env.backend.releaseAll();
+  }
+}
+
+/** Prints an invalid graph's diagnostics, then fails with the first error's code (exit 1). */
+function invalid(diagnostics: readonly Diagnostic[], reporter: RunReporter, graphArg: string): never {
+  reporter.onDiagnostics({ label: graphArg, inputs: {} }, diagnostics);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const first = errors[0];
+  throw new CoserError(
+    first?.code ?? 'GRAPH_INVALID',
+    `${graphArg} is not a valid graph (${errors.length} error${errors.length === 1 ? '' : 's'}, listed above)`,
+  );
+}
+
+async function createReporter(flags: RunFlags, streams: ReporterStreams, cwd: string): Promise<RunReporter> {
+  if (flags.json) return createJsonReporter(streams);
+  if (process.stderr.isTTY) {
+    // cli-progress is only loaded when a terminal will show it.
+    const { createTtyReporter } = await import('../reporters/tty-reporter');
+    return createTtyReporter(streams, cwd);
+  }
+  return createPlainReporter(streams, cwd);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parsePositiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}

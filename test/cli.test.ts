@@ -1,0 +1,235 @@
+// The `coser` command line end to end: every test spawns `node packages/server/bin/coser.js` as a real child
+// process (pipes, not a terminal) and checks exit codes, files written and what was printed.
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeGraph } from './helpers/graphs';
+import { copySamples, pngSize, SAMPLE_NAMES, writeTruncatedPng } from './helpers/images';
+import { GRAPHS_DIR } from './helpers/paths';
+import { hasStackTrace, parseNdjson, runCli } from './helpers/run-cli';
+import { makeTempDir } from './helpers/temp-dir';
+
+let dir = '';
+let removeDir: () => Promise<void> = async () => {};
+/** load -> resize x2 -> save '{name}-x2' (graph input `image`). */
+let resizeGraph = '';
+
+beforeAll(async () => {
+  ({ dir, remove: removeDir } = await makeTempDir('coser-cli-'));
+  await mkdir(path.join(dir, 'in'));
+  await copySamples(path.join(dir, 'in'));
+  await writeTruncatedPng(path.join(dir, 'in', 'broken.png'));
+  await writeFile(path.join(dir, 'in', 'notes.txt'), 'not an image: folder runs skip it');
+  resizeGraph = await writeGraph(
+    dir,
+    'resize.json',
+    [
+      { id: 'load', type: 'io.loadImage' },
+      { id: 'resize', type: 'image.resize', params: { scale: 2, filter: 'bicubic' } },
+      { id: 'save', type: 'io.saveImage', params: { filename: '{name}-x2' } },
+    ],
+    ['load.image -> resize.image', 'resize.image -> save.image'],
+    { image: 'load.path' },
+  );
+});
+
+afterAll(() => removeDir());
+
+/** Runs the CLI in the test folder and checks what every run must satisfy: no stack trace for users. */
+async function coser(...args: string[]) {
+  const result = await runCli(args, { cwd: dir });
+  expect(hasStackTrace(result.stderr), result.stderr).toBe(false);
+  return result;
+}
+
+async function pngSizeOf(file: string) {
+  return pngSize(new Uint8Array(await readFile(file)));
+}
+
+describe('coser run', () => {
+  it('runs a graph on one file, writes the output and lists it', async () => {
+    const { code, stdout, stderr } = await coser(
+      'run',
+      'resize.json',
+      '--input',
+      'image=in/astronaut-lr.png',
+      '-o',
+      'out1',
+    );
+    expect(code, stderr).toBe(0);
+    expect(await pngSizeOf(path.join(dir, 'out1', 'astronaut-lr-x2.png'))).toEqual({ width: 128, height: 128 });
+    expect(stdout).toContain(path.join('out1', 'astronaut-lr-x2.png'));
+    expect(stderr).toMatch(/\[resize\] done in \d+ ms/);
+  });
+
+  it('runs once per image of a folder, reports the corrupt one at the end and exits 1', async () => {
+    const { code, stdout, stderr } = await coser('run', resizeGraph, '--input', 'image=in', '--output', 'batch');
+    expect(code).toBe(1);
+    const written = (await readdir(path.join(dir, 'batch'))).filter((f) => !f.startsWith('.')).sort();
+    expect(written).toEqual(['astronaut-lr-x2.png', 'chelsea-lr-x2.png']);
+    expect(stdout).toContain('failed: 1 of 3');
+    expect(stdout).toMatch(/broken\.png: IMAGE_CORRUPT/);
+    // Runs go in name order and the failure did not stop the ones after it.
+    expect(stderr.indexOf('[1/3] astronaut-lr.png')).toBeLessThan(stderr.indexOf('[2/3] broken.png'));
+    expect(stderr).toContain('[3/3] chelsea-lr.png');
+  });
+
+  it('prints NDJSON events in order with --json, and a final summary', async () => {
+    const { code, stdout } = await coser(
+      'run',
+      'resize.json',
+      '-i',
+      'image=in/chelsea-lr.png',
+      '-o',
+      'out-json',
+      '--json',
+    );
+    expect(code).toBe(0);
+    const lines = parseNdjson(stdout);
+    const types = lines.map((l) => l['type']);
+    expect(types[0]).toBe('cli:item');
+    expect(types[1]).toBe('run:started');
+    expect(types.at(-2)).toBe('run:done');
+    expect(types.at(-1)).toBe('cli:summary');
+    for (const node of ['load', 'resize', 'save']) {
+      const started = lines.findIndex((l) => l['type'] === 'node:started' && l['node'] === node);
+      const done = lines.findIndex((l) => l['type'] === 'node:done' && l['node'] === node);
+      expect(started, node).toBeGreaterThan(1);
+      expect(done, node).toBeGreaterThan(started);
+    }
+    // Save runs after Resize, which runs after Load.
+    const doneOrder = lines.filter((l) => l['type'] === 'node:done').map((l) => l['node']);
+    expect(doneOrder).toEqual(['load', 'resize', 'save']);
+    const summary = lines.at(-1)!;
+    expect(summary).toMatchObject({ ok: true, total: 1, failed: 0 });
+    expect(JSON.stringify(summary)).toContain('chelsea-lr-x2.png');
+  });
+
+  it('--set changes a node param', async () => {
+    const { code, stderr } = await coser(
+      'run',
+      'resize.json',
+      '-i',
+      'image=in/astronaut-lr.png',
+      '--set',
+      'resize.scale=3',
+      '-o',
+      'out-set',
+    );
+    expect(code, stderr).toBe(0);
+    expect(await pngSizeOf(path.join(dir, 'out-set', 'astronaut-lr-x2.png'))).toEqual({ width: 192, height: 192 });
+  });
+
+  it('never overwrites an input, even when the output folder is the input folder', async () => {
+    const same = path.join(dir, 'same');
+    await mkdir(same);
+    await copySamples(same);
+    const before = await Promise.all(SAMPLE_NAMES.map((n) => readFile(path.join(same, n))));
+    const graph = await writeGraph(
+      dir,
+      'copy.json',
+      [
+        { id: 'load', type: 'io.loadImage' },
+        { id: 'save', type: 'io.saveImage', params: { filename: '{name}', format: 'png' } },
+      ],
+      ['load.image -> save.image'],
+      { image: 'load.path' },
+    );
+    const { code, stdout } = await coser('run', graph, '--input', `image=${same}`, '--output', same);
+    expect(code).toBe(1);
+    expect(stdout).toContain('failed: 2 of 2');
+    expect(stdout).toContain('OUTPUT_OVERWRITES_INPUT');
+    const after = await Promise.all(SAMPLE_NAMES.map((n) => readFile(path.join(same, n))));
+    expect(after).toEqual(before);
+    expect((await readdir(same)).sort()).toEqual([...SAMPLE_NAMES]);
+  });
+
+  it('prints Compare metrics as a table (degrade-and-compare preset)', async () => {
+    const preset = path.join(GRAPHS_DIR, 'degrade-and-compare.json');
+    const { code, stdout, stderr } = await coser('run', preset, '-i', 'image=in/astronaut-lr.png', '-o', 'out-metrics');
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/metrics:\n\s+psnr/);
+    const row = stdout.split('\n').find((l) => l.trim().startsWith('compare'));
+    expect(row).toMatch(/compare\s+\d+\.\d+/);
+  });
+
+  it('gives graph problems their codes and exit 1: unknown node type, cycle, not JSON, missing file', async () => {
+    const unknown = await writeGraph(dir, 'unknown.json', [{ id: 'x', type: 'image.fromTheFuture' }], []);
+    const cycle = await writeGraph(
+      dir,
+      'cycle.json',
+      [
+        { id: 'a', type: 'image.resize' },
+        { id: 'b', type: 'image.resize' },
+      ],
+      ['a.image -> b.image', 'b.image -> a.image'],
+    );
+    const notJson = path.join(dir, 'broken.json');
+    await writeFile(notJson, '{ "format": "coser-graph", "nodes": [');
+    const cases: [string, string][] = [
+      [unknown, 'UNKNOWN_NODE_TYPE'],
+      [cycle, 'GRAPH_CYCLE'],
+      [notJson, 'GRAPH_NOT_JSON'],
+      [path.join(dir, 'missing.json'), 'FILE_NOT_FOUND'],
+    ];
+    for (const [graph, codeName] of cases) {
+      const { code, stderr } = await coser('run', graph, '-o', 'never');
+      expect(code, `${graph}: ${stderr}`).toBe(1);
+      expect(stderr).toContain(`error ${codeName}`);
+    }
+    await expect(readdir(path.join(dir, 'never'))).rejects.toThrow();
+  });
+
+  it('exits 2 on usage errors', async () => {
+    const cases: [string[], RegExp][] = [
+      [['run', 'resize.json', '--bogus'], /unknown option/],
+      [['run'], /missing required argument/],
+      [['run', 'resize.json', '--input', 'no-equals-sign'], /--input expects NAME=PATH/],
+      [['run', 'resize.json', '--set', 'noparam=1'], /--set expects NODE.PARAM=VALUE/],
+      [['run', 'resize.json', '--max-pixels', 'lots'], /positive integer/],
+      [['run', 'resize.json', '--input', 'photo=in/astronaut-lr.png'], /UNKNOWN_GRAPH_INPUT/],
+      [['frobnicate'], /unknown command/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = await coser(...args);
+      expect(code, `${args.join(' ')}: ${stderr}`).toBe(2);
+      expect(stderr).toMatch(message);
+    }
+  });
+});
+
+describe('coser validate', () => {
+  it('exits 0 for a valid graph, 1 for an invalid one, 2 without a graph argument', async () => {
+    const valid = await coser('validate', path.join(GRAPHS_DIR, 'resize-and-fix.json'));
+    expect(valid.code, valid.stderr).toBe(0);
+    expect(valid.stdout).toContain('valid');
+
+    const bad = await writeGraph(dir, 'bad-param.json', [{ id: 'r', type: 'image.resize', params: { scale: 99 } }], []);
+    const invalid = await coser('validate', bad, '--json');
+    expect(invalid.code).toBe(1);
+    const report = JSON.parse(invalid.stdout) as { valid: boolean; diagnostics: { code: string; node?: string }[] };
+    expect(report.valid).toBe(false);
+    expect(report.diagnostics.map((d) => d.code)).toContain('PARAM_OUT_OF_RANGE');
+    expect(report.diagnostics.map((d) => d.code)).toContain('INPUT_UNCONNECTED');
+
+    const usage = await coser('validate');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('error USAGE');
+  });
+});
+
+describe('coser nodes', () => {
+  it('lists the catalog for terminals and as JSON', async () => {
+    const text = await coser('nodes');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/image\.resize\s+Resize/);
+    expect(text.stdout).toMatch(/scale\s+number\s+= 2\s+\[0\.01\.\.16\]/);
+
+    const json = await coser('nodes', '--json');
+    const catalog = JSON.parse(json.stdout) as { type: string; params: { properties?: object } }[];
+    expect(catalog.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['io.loadImage', 'io.saveImage', 'metrics.compare']),
+    );
+    expect(catalog.find((e) => e.type === 'image.resize')?.params.properties).toHaveProperty('filter');
+  });
+});
