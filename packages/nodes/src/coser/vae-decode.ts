@@ -1,0 +1,98 @@
+import type { ImageBuffer, ModelSetRef, Tensor } from '@coser/runtime';
+import { CoserError, createImage, defineNode, float32Tensor, port } from '@coser/runtime';
+import { z } from 'zod';
+import { LATENT_SCALE, VAE_FACTOR } from './contract';
+import { runStage, type StageContext, withStage } from './stage';
+import { cropTopLeft, imageTensor, latentDims, SR_SCALE, tensorImage, upscaledInput } from './tensors';
+
+/** Decoder choice: StableSR's CFW decoder (fuses LR encoder features) or the plain SD decoder. */
+export const decoderParams = {
+  decoder: z
+    .enum(['cfw', 'plain'])
+    .default('cfw')
+    .describe('cfw: fuse features of the bicubic-upscaled LR (StableSR); plain: the SD VAE decoder alone'),
+  fusion: z.number().min(0).max(1).default(0.5).describe('CFW fusion weight w (0 = no LR features, 1 = most fidelity)'),
+};
+
+/**
+ * Decodes a 0.18215-scaled latent to an image in [0, 1]: z / 0.18215 into vae_decoder, or with CFW the features
+ * of `lrPixels` (the [-1, 1] upscaled LR, same padded size) into cfw_decoder with weight `fusion`.
+ */
+export async function decodeLatent(
+  ctx: StageContext,
+  set: ModelSetRef,
+  latent: Tensor<'float32'>,
+  options: { decoder: 'cfw' | 'plain'; fusion: number; lrPixels?: ImageBuffer },
+): Promise<ImageBuffer> {
+  const z = float32Tensor(
+    latent.dims,
+    latent.data.map((v) => v / LATENT_SCALE),
+  );
+  let out: Tensor<'float32'>;
+  if (options.decoder === 'cfw') {
+    const pixels = options.lrPixels;
+    if (!pixels)
+      throw new CoserError('INPUT_UNCONNECTED', 'the CFW decoder needs the LR image', { node: ctx.node, port: 'lr' });
+    const { height, width } = latentDims(latent);
+    if (pixels.width !== width * VAE_FACTOR || pixels.height !== height * VAE_FACTOR) {
+      throw new CoserError(
+        'TYPE_MISMATCH',
+        `the LR image (x4, padded: ${pixels.width}x${pixels.height}) does not match the latent (${width}x${height} = ${width * VAE_FACTOR}x${height * VAE_FACTOR} px)`,
+        { node: ctx.node, port: 'lr' },
+      );
+    }
+    const { f2, f4 } = await withStage(ctx, set, 'cfw_features.onnx', (s) =>
+      runStage(ctx, s, { image: imageTensor(pixels) }, ['f2', 'f4']),
+    );
+    const w = float32Tensor([1], Float32Array.of(options.fusion));
+    out = await withStage(
+      ctx,
+      set,
+      'cfw_decoder.onnx',
+      async (s) => (await runStage(ctx, s, { z, f2, f4, w }, ['image'])).image,
+    );
+  } else {
+    out = await withStage(ctx, set, 'vae_decoder.onnx', async (s) => (await runStage(ctx, s, { z }, ['image'])).image);
+  }
+  const image = tensorImage(out);
+  return createImage(
+    image.width,
+    image.height,
+    3,
+    image.data.map((v) => Math.min(1, Math.max(0, (v + 1) / 2))),
+  );
+}
+
+/** VAE decoding (COSER.md stage 8), cropped back to 4x the LR size when the LR is connected. */
+export const vaeDecode = defineNode({
+  type: 'coser.vaeDecode',
+  typeVersion: 1,
+  title: 'VAE Decode',
+  category: 'coser',
+  description:
+    "Latent -> image with the set's cfw_decoder.onnx (CFW: fuses cfw_features.onnx features of the bicubic-upscaled " +
+    'LR with weight w) or vae_decoder.onnx; output clamp((x + 1) / 2), cropped to 4x the LR size.',
+  inputs: {
+    set: port.modelSet(),
+    latent: port.latent({ shape: [1, 4, 'h', 'w'] }),
+    lr: port.image({ optional: true, label: 'LR', description: 'The LR image (needed by CFW; sets the output size)' }),
+  },
+  outputs: { image: port.image() },
+  params: z.object(decoderParams),
+  inferStatic({ latent, lr }) {
+    if (lr?.width !== undefined && lr.height !== undefined) {
+      return { image: { width: lr.width * SR_SCALE, height: lr.height * SR_SCALE, channels: 3 } };
+    }
+    const [, , h, w] = latent?.shape ?? [];
+    if (typeof h === 'number' && typeof w === 'number')
+      return { image: { width: w * VAE_FACTOR, height: h * VAE_FACTOR, channels: 3 } };
+    return {};
+  },
+  async execute({ set, latent, lr }, params, ctx) {
+    latentDims(latent);
+    const image = await decodeLatent(ctx, set, latent, { ...params, ...(lr ? { lrPixels: upscaledInput(lr) } : {}) });
+    if (!lr) return { image };
+    const cropped = cropTopLeft(image, lr.width * SR_SCALE, lr.height * SR_SCALE);
+    return { image: lr.meta ? { ...cropped, meta: lr.meta } : cropped };
+  },
+});
