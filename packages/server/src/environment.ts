@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDefaultRegistry } from '@coser/nodes';
-import { createNodeHost, type ModelResolver } from '@coser/nodes/node';
+import { createModelStore, createNodeHost, type ModelResolver } from '@coser/nodes/node';
 import {
   createOutputCache,
   DEFAULT_LIMITS,
@@ -27,7 +27,7 @@ export interface LocalEnvironmentOptions {
   readonly protectedPaths?: readonly string[];
   /** Overrides of the default limits (pixel cap, memory budget). */
   readonly limits?: Partial<RuntimeLimits>;
-  /** Resolves model names (default: none, so a model node reports MODEL_MISSING with the install command). */
+  /** Resolves model names (default: the model store of `modelsDir`). */
   readonly models?: ModelResolver;
   /** Share one backend (and its session cache) between environments, e.g. across a server's runs. */
   readonly backend?: InferenceBackend;
@@ -59,7 +59,7 @@ export function createLocalEnvironment(options: LocalEnvironmentOptions): LocalE
     inputRoots: options.inputRoots,
     outputDir: options.outputDir,
     modelsDir,
-    ...(options.models ? { models: options.models } : {}),
+    models: options.models ?? createModelStore(modelsDir),
     ...(options.protectedPaths ? { protectedPaths: options.protectedPaths } : {}),
   });
   return {
