@@ -1,0 +1,259 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExecuteContext, ModelSetRef, Tensor } from '@coser/runtime';
+import { createImage, float32Tensor } from '@coser/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aiaSample } from '../packages/nodes/src/coser/aia-sample';
+import { cognitiveEncode } from '../packages/nodes/src/coser/cognitive-encode';
+import { generateReference } from '../packages/nodes/src/coser/generate-reference';
+import { loadModelSet } from '../packages/nodes/src/coser/load-model-set';
+import { inspectModelSet } from '../packages/nodes/src/coser/model-set';
+import { preSr } from '../packages/nodes/src/coser/pre-sr';
+import { textContext } from '../packages/nodes/src/coser/text-context';
+import { tiledSuperResolve } from '../packages/nodes/src/coser/tiled-super-resolve';
+import { vaeDecode } from '../packages/nodes/src/coser/vae-decode';
+import { encodeLatent, vaeEncode } from '../packages/nodes/src/coser/vae-encode';
+import { contractModels, countingBackend, testContext, testImage } from './coser-fixtures';
+
+type Fixture = Awaited<ReturnType<typeof contractModels>>;
+let fx: Fixture;
+let set: ModelSetRef;
+const backend = countingBackend();
+const lr = testImage(16, 16);
+let ctx: ExecuteContext;
+let tokens: { positive: Tensor<'float32'>; negative: Tensor<'float32'>; cognitive: Tensor<'float32'> };
+let zLr: Tensor<'float32'>;
+
+const sampling = { steps: 4, sampler: 'ddpm' as const, guidance: 3, seed: 5, previewEvery: 2 };
+const tiling = { tiled: false, tileSize: 64, tileOverlap: 32 };
+
+beforeAll(async () => {
+  fx = await contractModels();
+  ctx = testContext(fx.host, backend).ctx;
+  set = (await loadModelSet.execute({}, { set: 'contract' }, ctx)).set;
+  const { positive, negative } = await textContext.execute({ set }, {}, ctx);
+  const { image: sr } = await preSr.execute({ set, image: lr }, {}, ctx);
+  const { cognitive } = await cognitiveEncode.execute({ set, image: sr }, {}, ctx);
+  tokens = { positive, negative, cognitive };
+  zLr = (await vaeEncode.execute({ set, image: lr }, {}, ctx)).latent;
+});
+afterAll(async () => {
+  await backend.releaseAll();
+  await fx?.cleanup();
+});
+
+const finite = (data: Float32Array) => data.every((v) => Number.isFinite(v));
+
+describe('CoSeR stage nodes on a contract model set', () => {
+  it('give each stage its contract shape', async () => {
+    const { image: sr } = await preSr.execute({ set, image: lr }, {}, ctx);
+    expect([sr.width, sr.height, sr.channels]).toEqual([64, 64, 3]);
+    expect(tokens.cognitive.dims).toEqual([1, 50, 16]);
+    expect(tokens.positive.dims).toEqual([1, 77, 16]);
+    expect(tokens.negative.dims).toEqual([1, 77, 16]);
+    expect(zLr.dims).toEqual([1, 4, 8, 8]);
+    const { reference } = await generateReference.execute({ set, latent: zLr, ...tokens }, sampling, ctx);
+    expect(reference.dims).toEqual([1, 4, 8, 8]);
+    expect(finite(reference.data)).toBe(true);
+    const { latent } = await aiaSample.execute(
+      { set, latent: zLr, reference, ...tokens },
+      { ...sampling, ...tiling },
+      ctx,
+    );
+    expect(latent.dims).toEqual([1, 4, 8, 8]);
+    for (const decoder of ['cfw', 'plain'] as const) {
+      const { image } = await vaeDecode.execute({ set, latent, lr }, { decoder, fusion: 0.5 }, ctx);
+      expect([image.width, image.height, image.channels]).toEqual([64, 64, 3]);
+      expect(image.data.every((v) => v >= 0 && v <= 1)).toBe(true);
+    }
+    // stages load and release their sessions in turn
+    expect(backend.open.size).toBe(0);
+    expect(backend.peakOpen).toBe(2);
+  });
+
+  it('pads sizes that are not multiples of 64 px and crops the result back', async () => {
+    const odd = testImage(20, 12, 1);
+    const { latent } = await vaeEncode.execute({ set, image: odd }, {}, ctx);
+    expect(latent.dims).toEqual([1, 4, 8, 16]);
+    const { image } = await vaeDecode.execute({ set, latent, lr: odd }, { decoder: 'cfw', fusion: 0.5 }, ctx);
+    expect([image.width, image.height]).toEqual([80, 48]);
+  });
+
+  it('reports progress per step and latent previews every N steps', async () => {
+    const t = testContext(fx.host, backend);
+    await generateReference.execute({ set, latent: zLr, ...tokens }, { ...sampling, steps: 6, previewEvery: 2 }, t.ctx);
+    expect(t.progress.map((p) => p.value)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(t.progress.every((p) => p.max === 6)).toBe(true);
+    expect(t.previews).toHaveLength(3);
+    expect([t.previews[0]!.width, t.previews[0]!.height, t.previews[0]!.channels]).toEqual([8, 8, 3]);
+  });
+
+  it('is reproducible per seed and differs across seeds', async () => {
+    const run = async (seed: number) =>
+      (await aiaSample.execute({ set, latent: zLr, reference: zLr, ...tokens }, { ...sampling, ...tiling, seed }, ctx))
+        .latent.data;
+    const a = await run(11);
+    const b = await run(11);
+    const c = await run(12);
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    const ddim = async (seed: number) =>
+      (
+        await aiaSample.execute(
+          { set, latent: zLr, reference: zLr, ...tokens },
+          { ...sampling, ...tiling, sampler: 'ddim', seed },
+          ctx,
+        )
+      ).latent.data;
+    expect(await ddim(1)).toEqual(await ddim(1));
+  });
+
+  it('gives identical results tiled and untiled when the latent fits one tile; blends several tiles smoothly', async () => {
+    const inputs = { set, latent: zLr, reference: zLr, ...tokens };
+    const untiled = (await aiaSample.execute(inputs, { ...sampling, ...tiling }, ctx)).latent.data;
+    const oneTile = (await aiaSample.execute(inputs, { ...sampling, ...tiling, tiled: true }, ctx)).latent.data;
+    expect(oneTile).toEqual(untiled);
+    const small = (await aiaSample.execute(inputs, { ...sampling, tiled: true, tileSize: 8, tileOverlap: 4 }, ctx))
+      .latent;
+    expect(small.dims).toEqual(zLr.dims);
+    expect(finite(small.data)).toBe(true);
+  });
+
+  it('stops within one step when cancelled', async () => {
+    const controller = new AbortController();
+    const t = testContext(fx.host, backend, controller.signal);
+    const progress = t.ctx.progress;
+    const ctxCancel: ExecuteContext = {
+      ...t.ctx,
+      progress(value, max, label) {
+        progress(value, max, label);
+        if (value === 2) controller.abort();
+      },
+    };
+    await expect(
+      aiaSample.execute(
+        { set, latent: zLr, reference: zLr, ...tokens },
+        { ...sampling, ...tiling, steps: 20 },
+        ctxCancel,
+      ),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(t.progress.map((p) => p.value)).toEqual([1, 2]);
+    expect(backend.open.size).toBe(0);
+  });
+
+  it('tiled SR with one patch equals the stage pipeline with a zero reference', async () => {
+    const params = {
+      ...sampling,
+      tileSize: 64,
+      tileOverlap: 32,
+      patchSize: 1280,
+      patchStride: 1000,
+      decoder: 'cfw' as const,
+      fusion: 0.5,
+    };
+    const { image: tiled } = await tiledSuperResolve.execute({ set, image: lr, ...tokens }, params, ctx);
+    const zeroRef = await encodeLatent(ctx, set, createImage(64, 64, 3));
+    const { latent } = await aiaSample.execute(
+      { set, latent: zLr, reference: zeroRef, ...tokens },
+      { ...sampling, ...tiling },
+      ctx,
+    );
+    const { image: staged } = await vaeDecode.execute({ set, latent, lr }, { decoder: 'cfw', fusion: 0.5 }, ctx);
+    expect(tiled.data).toEqual(staged.data);
+  });
+
+  it('tiled SR averages several pixel patches into the x4 image', async () => {
+    const image = testImage(24, 20, 2);
+    const params = {
+      ...sampling,
+      steps: 2,
+      tileSize: 8,
+      tileOverlap: 4,
+      patchSize: 64,
+      patchStride: 32,
+      decoder: 'cfw' as const,
+      fusion: 0.5,
+    };
+    const t = testContext(fx.host, backend);
+    const { image: out } = await tiledSuperResolve.execute({ set, image, ...tokens }, params, t.ctx);
+    expect([out.width, out.height]).toEqual([96, 80]);
+    expect(out.data.every((v) => v >= 0 && v <= 1)).toBe(true);
+    // 128 x 128 padded -> 3 x 3 patches of 2 steps each
+    expect(t.progress.at(-1)).toMatchObject({ value: 18, max: 18 });
+  });
+});
+
+describe('model-set checks', () => {
+  it('accept the generated contract set', async () => {
+    expect((await inspectModelSet(fx.host, 'contract')).diagnostics).toEqual([]);
+    expect(await loadModelSet.check!({ set: 'contract' }, { host: fx.host, limits: ctx.limits })).toEqual([]);
+  });
+
+  it('refuse a set whose manifest gives one output a wrong shape', async () => {
+    const other = await contractModels({ seed: 2 });
+    try {
+      const path = join(other.setDir, 'coser-set.json');
+      const manifest = JSON.parse(await readFile(path, 'utf8'));
+      manifest.files['vae_encoder.onnx'].outputs[0].shape = [1, 3, 'H/8', 'W/8'];
+      await writeFile(path, JSON.stringify(manifest));
+      const diagnostics = await loadModelSet.check!({ set: 'contract' }, { host: other.host, limits: ctx.limits });
+      expect(diagnostics).toHaveLength(1);
+      expect(diagnostics[0]).toMatchObject({ code: 'MODEL_SET_INVALID', severity: 'error' });
+      expect(diagnostics[0]!.message).toContain("vae_encoder.onnx output 'latent'");
+      manifest.version = 2;
+      await writeFile(path, JSON.stringify(manifest));
+      const future = await inspectModelSet(other.host, 'contract');
+      expect(future.diagnostics[0]).toMatchObject({ code: 'MODEL_SET_INVALID' });
+      expect(future.diagnostics[0]!.message).toContain('version 2');
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('name missing files and point to the export instructions', async () => {
+    const other = await contractModels({ seed: 3 });
+    try {
+      await rm(join(other.setDir, 'unet_aia.onnx'));
+      const diagnostics = (await inspectModelSet(other.host, 'contract')).diagnostics;
+      expect(diagnostics).toHaveLength(1);
+      expect(diagnostics[0]).toMatchObject({ code: 'MODEL_MISSING' });
+      expect(diagnostics[0]!.message).toContain('unet_aia.onnx');
+      const none = (await inspectModelSet(other.host, 'nothing-here')).diagnostics;
+      expect(none[0]).toMatchObject({ code: 'MODEL_MISSING' });
+      expect(none[0]!.message).toContain('coser-set.json');
+      expect(none[0]!.message).toContain('docs/coser.md');
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('refuse files whose bytes changed, and models whose inputs/outputs do not fit the contract', async () => {
+    const other = await contractModels({ seed: 4 });
+    const b = countingBackend();
+    try {
+      const t = testContext(other.host, b);
+      const otherSet = (await loadModelSet.execute({}, { set: 'contract' }, t.ctx)).set;
+      const decoder = await readFile(join(other.setDir, 'vae_decoder.onnx'));
+      await writeFile(join(other.setDir, 'unet_gen.onnx'), decoder);
+      const inputs = { set: otherSet, latent: zLr, ...tokens };
+      await expect(generateReference.execute(inputs, sampling, t.ctx)).rejects.toMatchObject({ code: 'MODEL_CORRUPT' });
+      const manifest = structuredClone(otherSet.manifest) as { files: Record<string, { sha256: string }> };
+      manifest.files['unet_gen.onnx']!.sha256 = manifest.files['vae_decoder.onnx']!.sha256;
+      const swapped = { name: 'contract', manifest };
+      await expect(generateReference.execute({ ...inputs, set: swapped }, sampling, t.ctx)).rejects.toMatchObject({
+        code: 'MODEL_INCOMPATIBLE',
+      });
+      expect(b.open.size).toBe(0);
+    } finally {
+      await b.releaseAll();
+      await other.cleanup();
+    }
+  });
+
+  it('refuse latents of different sizes', async () => {
+    const big = float32Tensor([1, 4, 16, 8]);
+    await expect(
+      aiaSample.execute({ set, latent: zLr, reference: big, ...tokens }, { ...sampling, ...tiling }, ctx),
+    ).rejects.toMatchObject({ code: 'TYPE_MISMATCH' });
+  });
+});
