@@ -5,8 +5,9 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CatalogEntry, Diagnostic, GraphFile, RunEvent } from '@coser/runtime';
-import { loadGraph } from '@coser/runtime';
+import { createRegistry, defineNode, hasErrors, loadGraph, port, validateGraph } from '@coser/runtime';
 import { io, type Socket } from 'socket.io-client';
+import { z } from 'zod';
 import {
   type CoserServer,
   type CreateServerOptions,
@@ -27,18 +28,37 @@ export function sleepGraph(steps = 3, ms = 20, extra: Record<string, unknown> = 
   };
 }
 
+/** The fake engine's node types: validation (cycles, ports, params) is the real `validateGraph` over these. */
+const testRegistry = createRegistry([
+  defineNode({
+    type: 'test.sleep',
+    typeVersion: 1,
+    title: 'Sleep',
+    category: 'test',
+    description: 'Takes `steps` steps of `ms` milliseconds.',
+    inputs: { after: port.number({ optional: true }) },
+    outputs: { done: port.number() },
+    params: z.object({
+      steps: z.number().int().min(0).max(100_000).default(1).describe('steps'),
+      ms: z.number().min(0).max(10_000).default(10).describe('milliseconds per step'),
+      fail: z.boolean().default(false).describe('end with NODE_FAILED'),
+    }),
+    async execute() {
+      return { done: 1 };
+    },
+  }),
+]);
+
 /** Runs graphs of `test.sleep` nodes: progress per step, a file per run, honours cancellation. */
 export function createFakeEngine(): RunEngine & { executed: string[] } {
   const executed: string[] = [];
   return {
     executed,
-    catalog: (): CatalogEntry[] => [],
+    catalog: (): CatalogEntry[] => testRegistry.catalog(),
     async prepare(request) {
       const loaded = loadGraph(request.graph);
-      if (!loaded.graph) return { diagnostics: loaded.diagnostics };
-      const diagnostics: Diagnostic[] = loaded.graph.nodes
-        .filter((n) => n.type !== 'test.sleep')
-        .map((n) => ({ severity: 'error', code: 'UNKNOWN_NODE_TYPE', node: n.id, message: `unknown type ${n.type}` }));
+      if (!loaded.graph || hasErrors(loaded.diagnostics)) return { diagnostics: loaded.diagnostics };
+      const diagnostics: Diagnostic[] = validateGraph(loaded.graph, testRegistry);
       return { graph: loaded.graph, diagnostics };
     },
     async execute({ runId, graph, outputDir, signal, onEvent }): Promise<ExecuteOutcome> {
