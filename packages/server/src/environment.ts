@@ -27,7 +27,7 @@ export interface LocalEnvironmentOptions {
   readonly protectedPaths?: readonly string[];
   /** Overrides of the default limits (pixel cap, memory budget). */
   readonly limits?: Partial<RuntimeLimits>;
-  /** Resolves model names (default: the model store of `modelsDir`). */
+  /** Resolves model names (default: a new model store on `modelsDir`; share one to hash each model file once). */
   readonly models?: ModelResolver;
   /** Share one backend (and its session cache) between environments, e.g. across a server's runs. */
   readonly backend?: InferenceBackend;
@@ -41,6 +41,8 @@ export interface LocalEnvironmentOptions {
 export interface LocalEnvironment extends ExecutionEnv {
   readonly limits: RuntimeLimits;
   readonly cache: OutputCache;
+  /** The model resolver the host uses; pass it to later environments to share its sha256 cache. */
+  readonly models: ModelResolver;
 }
 
 /**
@@ -55,11 +57,12 @@ export interface LocalEnvironment extends ExecutionEnv {
 export function createLocalEnvironment(options: LocalEnvironmentOptions): LocalEnvironment {
   const limits: RuntimeLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const modelsDir = path.resolve(options.modelsDir ?? defaultModelsDir());
+  const models = options.models ?? createModelStore(modelsDir);
   const host = createNodeHost({
     inputRoots: options.inputRoots,
     outputDir: options.outputDir,
     modelsDir,
-    models: options.models ?? createModelStore(modelsDir),
+    models,
     ...(options.protectedPaths ? { protectedPaths: options.protectedPaths } : {}),
   });
   return {
@@ -68,6 +71,7 @@ export function createLocalEnvironment(options: LocalEnvironmentOptions): LocalE
     host,
     limits,
     cache: options.cache ?? createOutputCache(),
+    models,
   };
 }
 
