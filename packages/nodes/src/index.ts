@@ -4,6 +4,15 @@
 
 import type { AnyNodeDefinition, NodeRegistry } from '@coser/runtime';
 import { createRegistry } from '@coser/runtime';
+import { aiaSample } from './coser/aia-sample';
+import { cognitiveEncode } from './coser/cognitive-encode';
+import { generateReference } from './coser/generate-reference';
+import { loadModelSet } from './coser/load-model-set';
+import { preSr } from './coser/pre-sr';
+import { textContext } from './coser/text-context';
+import { tiledSuperResolve } from './coser/tiled-super-resolve';
+import { vaeDecode } from './coser/vae-decode';
+import { vaeEncode } from './coser/vae-encode';
 import { colorFix } from './image/color-fix';
 import { crop } from './image/crop';
 import { degrade } from './image/degrade';
@@ -13,6 +22,33 @@ import { saveImage } from './io/save-image';
 import { compare } from './metrics/compare';
 
 export { defineNode, port } from '@coser/runtime';
+export { aiaSample } from './coser/aia-sample';
+export { cognitiveEncode } from './coser/cognitive-encode';
+export type { ContractFile, ContractTensor } from './coser/contract';
+export { COSER_CONTRACT, MANIFEST_FILE } from './coser/contract';
+export type { ContractModelFile, ContractModelOptions } from './coser/contract/models';
+export { buildContractModels } from './coser/contract/models';
+export { generateReference } from './coser/generate-reference';
+export { loadModelSet } from './coser/load-model-set';
+export type { ModelSetManifest } from './coser/model-set';
+export {
+  checkManifest,
+  inspectModelSet,
+  MODEL_SET_FORMAT,
+  MODEL_SET_VERSION,
+  modelSetManifestSchema,
+} from './coser/model-set';
+export { preSr } from './coser/pre-sr';
+export type { GaussianRng } from './coser/rng';
+export { createGaussianRng } from './coser/rng';
+export type { SampleOptions, SamplerMethod, SamplerStep } from './coser/sampler';
+export { applyGuidance, diffuseToStart, sample } from './coser/sampler';
+export type { RespacedSchedule } from './coser/schedule';
+export { baseSchedule, respaceSchedule } from './coser/schedule';
+export { textContext } from './coser/text-context';
+export { tiledSuperResolve } from './coser/tiled-super-resolve';
+export { vaeDecode } from './coser/vae-decode';
+export { vaeEncode } from './coser/vae-encode';
 export { colorFix } from './image/color-fix';
 export { crop } from './image/crop';
 export { degrade } from './image/degrade';
@@ -67,7 +103,24 @@ export { compare } from './metrics/compare';
 export type ParamWidget = 'image-path' | 'model' | 'model-set' | 'output-name';
 
 /** Every node this package provides, in catalog order. */
-export const allNodes: readonly AnyNodeDefinition[] = [loadImage, saveImage, resize, crop, colorFix, degrade, compare];
+export const allNodes: readonly AnyNodeDefinition[] = [
+  loadImage,
+  saveImage,
+  resize,
+  crop,
+  colorFix,
+  degrade,
+  compare,
+  loadModelSet,
+  preSr,
+  cognitiveEncode,
+  textContext,
+  vaeEncode,
+  generateReference,
+  aiaSample,
+  vaeDecode,
+  tiledSuperResolve,
+];
 
 /**
  * A registry of all built-in nodes (a new one per call: registries are explicit, never global).

@@ -1,5 +1,6 @@
 // @coser/nodes/node: pieces that need Node (fs, path, sharp). Never imported by the editor.
 
+export { writeContractModelSet } from './coser/contract/generate';
 export type { ModelResolver, NodeHostOptions } from './host/node-host';
 export { createNodeHost } from './host/node-host';
 export { decodeWithSharp, encodeWithSharp } from './host/sharp-codec';
