@@ -35,13 +35,13 @@ describe('createNodeBackend', () => {
     const out = await session.run(feeds(3));
     expect(out['sum']?.dtype).toBe('float32');
     expect(out['sum']?.dims).toEqual([1, 3]);
-    expect([...(out['sum']?.data as Float32Array)]).toEqual([10, 11, 12]);
+    expect([...(out['sum']!.data as Float32Array)]).toEqual([10, 11, 12]);
 
     const file = path.join(dir, 'identity.onnx');
     await writeFile(file, tinyAddModel([2], true));
     const fromFile = await backend.load({ key: 'id', name: 'tiny-identity', path: file });
     const result = await fromFile.run({ a: float32Tensor([2], new Float32Array([5, 6])) });
-    expect([...(result['sum']?.data as Float32Array)]).toEqual([5, 6]);
+    expect([...(result['sum']!.data as Float32Array)]).toEqual([5, 6]);
     await backend.releaseAll();
   });
 
@@ -52,7 +52,7 @@ describe('createNodeBackend', () => {
     expect(again.key).toBe(first.key);
     // Loading another model evicts the first (budget of 1 byte); the old handle still works by reloading.
     await backend.load({ key: 'other', name: 'tiny2', bytes: tinyAddModel([2], true) });
-    expect([...((await first.run(feeds(1)))['sum']?.data as Float32Array)]).toEqual([10]);
+    expect([...((await first.run(feeds(1)))['sum']!.data as Float32Array)]).toEqual([10]);
     await backend.release('k');
     await backend.releaseAll();
   });

@@ -17,7 +17,7 @@ describe('createWebBackend', () => {
       a: float32Tensor([1, 2], new Float32Array([1, 2])),
       b: float32Tensor([1, 2], new Float32Array([3, 4])),
     });
-    expect([...(out['sum']?.data as Float32Array)]).toEqual([4, 6]);
+    expect([...(out['sum']!.data as Float32Array)]).toEqual([4, 6]);
     expect((await backend.load({ key: 'add', name: 'tiny-add', bytes: tinyAddModel() })).key).toBe('add');
     await backend.releaseAll();
   });
