@@ -89,18 +89,39 @@ describe('writeOutput', () => {
     expect((await readdir(path.join(outputs, 'new'))).sort()).toEqual(['a..b.png', 'result.png']);
   });
 
-  it.each(['../escape.png', '..', '/tmp/abs.png', 'sub/file.png', '..\\escape.png', 'C:evil.png', 'nul\0.png', ''])(
-    'refuses the name %j',
-    async (name) => {
-      const host = createNodeHost({ inputRoots: [inputs], outputDir: outputs });
-      expect(await code(host.writeOutput(name, new Uint8Array([1])))).toBe('PATH_FORBIDDEN');
-      expect(await readdir(outputs)).toEqual([]);
-    },
-  );
+  it.each([
+    '../escape.png',
+    '..',
+    '/tmp/abs.png',
+    'sub/file.png',
+    '..\\escape.png',
+    'C:evil.png',
+    'nul\0.png',
+    '',
+    `${'x'.repeat(252)}.png`,
+  ])('refuses the name %j', async (name) => {
+    const host = createNodeHost({ inputRoots: [inputs], outputDir: outputs });
+    expect(await code(host.writeOutput(name, new Uint8Array([1])))).toBe('PATH_FORBIDDEN');
+    expect(await readdir(outputs)).toEqual([]);
+  });
 
   it('takes %2e%2e%2f literally as a file name inside the folder', async () => {
     const host = createNodeHost({ inputRoots: [inputs], outputDir: outputs });
     expect(await host.writeOutput('%2e%2e%2fx.png', new Uint8Array([1]))).toBe(path.join(outputs, '%2e%2e%2fx.png'));
+  });
+
+  it('accepts a name of 255 bytes and reports an unwritable folder as PATH_FORBIDDEN', async () => {
+    const host = createNodeHost({ inputRoots: [inputs], outputDir: outputs });
+    const long = `${'x'.repeat(251)}.png`;
+    expect(await host.writeOutput(long, new Uint8Array([1]))).toBe(path.join(outputs, long));
+    const denied = createNodeHost({
+      inputRoots: [inputs],
+      outputDir: outputs,
+      writeFile: async () => {
+        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+      },
+    });
+    expect(await code(denied.writeOutput('x.png', new Uint8Array([1])))).toBe('PATH_FORBIDDEN');
   });
 
   it('refuses to write through a symlink that leads out of the output folder', async () => {

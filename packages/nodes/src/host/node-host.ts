@@ -57,12 +57,15 @@ export function createNodeHost(options: NodeHostOptions): Host {
   async function protect(p: string): Promise<void> {
     const resolved = path.resolve(p);
     protectedPaths.add(resolved);
-    const real = await realpathOrUndefined(resolved);
-    if (real) {
-      protectedPaths.add(real);
-      const s = await stat(real);
-      protectedIds.push({ dev: s.dev, ino: s.ino });
-    }
+    // Never rejects: an unreadable protected path still protects its own name.
+    try {
+      const real = await realpathOrUndefined(resolved);
+      if (real) {
+        protectedPaths.add(real);
+        const s = await stat(real);
+        protectedIds.push({ dev: s.dev, ino: s.ino });
+      }
+    } catch {}
   }
   const ready = Promise.all((options.protectedPaths ?? []).map(protect));
 
@@ -91,7 +94,12 @@ export function createNodeHost(options: NodeHostOptions): Host {
       );
     }
     const limit = Math.min(readOptions?.maxBytes ?? maxInputBytes, maxInputBytes);
-    const handle = await open(real, 'r');
+    const handle = await open(real, 'r').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EACCES' || error.code === 'EPERM') {
+        throw new CoserError('PATH_FORBIDDEN', `input ${JSON.stringify(name)} is not readable`, {}, { cause: error });
+      }
+      throw error;
+    });
     try {
       // Size checked on the open handle, so the file read is the file checked.
       const info = await handle.stat();
@@ -136,7 +144,8 @@ export function createNodeHost(options: NodeHostOptions): Host {
         `output ${JSON.stringify(name)} would overwrite an input of this run`,
       );
     }
-    const temp = path.join(realOut, `.${name}.${randomUUID().slice(0, 8)}.tmp`);
+    // The temp name does not grow with `name`, so a long valid name never fails on the temp file.
+    const temp = path.join(realOut, `.coser-${randomUUID()}.tmp`);
     try {
       await writeTemp(temp, bytes);
       await rename(temp, target);
@@ -150,6 +159,9 @@ export function createNodeHost(options: NodeHostOptions): Host {
           {},
           { cause: error },
         );
+      }
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        throw new CoserError('PATH_FORBIDDEN', `the output folder is not writable (${code})`, {}, { cause: error });
       }
       throw error;
     }

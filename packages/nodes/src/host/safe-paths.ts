@@ -36,6 +36,10 @@ export function assertRelativeName(name: string, what: string, options: { allowS
     if (segment === '' || segment === '.' || segment === '..') {
       throw new CoserError('PATH_FORBIDDEN', `${what} ${JSON.stringify(name)} must stay inside its folder`);
     }
+    // File systems cap a name at 255 bytes; say so instead of failing with ENAMETOOLONG.
+    if (new TextEncoder().encode(segment).length > 255) {
+      throw new CoserError('PATH_FORBIDDEN', `${what} has a part longer than 255 bytes`);
+    }
   }
 }
 

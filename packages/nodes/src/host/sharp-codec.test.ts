@@ -76,6 +76,9 @@ describe('decodeWithSharp: the image corpus', () => {
     const bytes = await png(10, 10);
     expect((await decodeWithSharp(bytes, { maxPixels: 100 })).width).toBe(10);
     expect(await code(decodeWithSharp(bytes, { maxPixels: 99 }))).toBe('IMAGE_TOO_LARGE');
+    // Fractional and infinite caps are fine too (no cap means no sharp limit either).
+    expect((await decodeWithSharp(bytes, { maxPixels: 100.5 })).width).toBe(10);
+    expect((await decodeWithSharp(bytes, { maxPixels: Number.POSITIVE_INFINITY })).width).toBe(10);
   });
 
   it('refuses zero bytes and truncated PNG/JPEG as IMAGE_CORRUPT', async () => {

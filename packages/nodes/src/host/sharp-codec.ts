@@ -51,11 +51,23 @@ export async function decodeWithSharp(bytes: Uint8Array, options: DecodeOptions)
   const space = gray ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb';
   let raw: { data: Buffer; info: OutputInfo };
   try {
-    raw = await sharp(bytes, { failOn: 'error', limitInputPixels: Math.max(1, options.maxPixels), pages: 1 })
+    // sharp's own cap is a second line of defence; it wants an integer (or false for none).
+    const limitInputPixels = Number.isFinite(options.maxPixels)
+      ? Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(options.maxPixels)))
+      : false;
+    raw = await sharp(bytes, { failOn: 'error', limitInputPixels, pages: 1 })
       .toColourspace(space)
       .raw({ depth: sixteen ? 'ushort' : 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
+    if (/pixel limit/i.test((error as Error).message)) {
+      throw new CoserError(
+        'IMAGE_TOO_LARGE',
+        `image is over the cap of ${options.maxPixels} pixels`,
+        {},
+        { cause: error },
+      );
+    }
     throw corrupt(`the ${format.toUpperCase()} image is damaged or truncated: ${(error as Error).message}`, error);
   }
   return toPlanar(raw.data, raw.info, sixteen);
