@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerModelsCommand } from './commands/models';
 import { registerNodesCommand } from './commands/nodes';
 import { registerRunCommand } from './commands/run';
+import { registerServeCommand } from './commands/serve';
 import { registerValidateCommand } from './commands/validate';
 import { EXIT, exitCodeFor, formatError } from './errors';
 
@@ -26,7 +27,7 @@ export function createProgram(): Command {
   registerNodesCommand(program);
   // Commands owned by other parts of the project register here, one line each:
   registerModelsCommand(program);
-  // registerServeCommand(program);   (commands/serve.ts)
+  registerServeCommand(program);
 
   return program;
 }

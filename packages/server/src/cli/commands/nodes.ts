@@ -50,34 +50,45 @@ function formatPorts(ports: Record<string, PortSpec>): string {
 
 type JsonSchema = Record<string, unknown>;
 
-/** One line per param: name, type, default, bounds or choices, description. */
+/** One line per param, in columns: name, type, default, bounds or choices, description. */
 export function formatParams(schema: JsonSchema): string[] {
   const properties = asRecord(schema['properties']);
   if (!properties) return [];
   const rows = Object.entries(properties).map(([name, value]) => {
     const prop = asRecord(value) ?? {};
-    const parts = [typeOf(prop)];
-    if ('default' in prop) parts.push(`= ${JSON.stringify(prop['default'])}`);
-    const bounds = boundsOf(prop);
-    if (bounds) parts.push(bounds);
-    return {
+    const choices = choicesOf(prop);
+    return [
       name,
-      detail: parts.join('  '),
-      description: typeof prop['description'] === 'string' ? prop['description'] : '',
-    };
+      choices ? 'enum' : typeOf(prop),
+      'default' in prop ? `= ${JSON.stringify(prop['default'])}` : '',
+      choices ?? boundsOf(prop) ?? '',
+      typeof prop['description'] === 'string' ? prop['description'] : '',
+    ];
   });
-  const nameWidth = Math.max(...rows.map((r) => r.name.length));
-  const detailWidth = Math.max(...rows.map((r) => r.detail.length));
-  return rows.map((r) => `${r.name.padEnd(nameWidth)}  ${r.detail.padEnd(detailWidth)}  ${r.description}`.trimEnd());
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i < widths.length ? cell.padEnd(widths[i] ?? 0) : cell))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function choicesOf(prop: JsonSchema): string | undefined {
+  return Array.isArray(prop['enum']) ? prop['enum'].map((v) => String(v)).join('|') : undefined;
 }
 
 function typeOf(prop: JsonSchema): string {
-  if (Array.isArray(prop['enum'])) return prop['enum'].map((v) => String(v)).join('|');
   if (typeof prop['type'] === 'string') return prop['type'];
   if (Array.isArray(prop['type'])) return prop['type'].join('|');
   const variants = prop['anyOf'] ?? prop['oneOf'];
   if (Array.isArray(variants)) {
-    return variants.map((v) => typeOf(asRecord(v) ?? {})).join('|');
+    return variants
+      .map((v) => {
+        const variant = asRecord(v) ?? {};
+        return 'const' in variant ? JSON.stringify(variant['const']) : typeOf(variant);
+      })
+      .join('|');
   }
   if ('const' in prop) return JSON.stringify(prop['const']);
   return 'any';
