@@ -101,7 +101,6 @@ export function createFakeEngine(): RunEngine & { executed: string[] } {
 export interface TestServer {
   server: CoserServer;
   dataDir: string;
-  engine: RunEngine;
   /** Closes the server (if still open) and removes the data folder. */
   cleanup(): Promise<void>;
 }
@@ -113,19 +112,19 @@ export async function tempDir(prefix = 'coser-server-test-'): Promise<string> {
 /** A server on 127.0.0.1:0 with the fake engine (unless given another) and a fresh data folder. */
 export async function startTestServer(options: Partial<CreateServerOptions> = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await tempDir());
-  const engine = options.engine ?? createFakeEngine();
+  // `engine: undefined` given explicitly: the server's real default engine.
+  const engine = 'engine' in options ? options.engine : createFakeEngine();
   const server = await createServer({
     token: 'test-token-0123456789abcdef',
     editorDir: false,
     log: () => {},
     ...options,
     dataDir,
-    engine,
+    ...(engine ? { engine } : {}),
   });
   return {
     server,
     dataDir,
-    engine,
     async cleanup() {
       await server.close();
       await rm(dataDir, { recursive: true, force: true });

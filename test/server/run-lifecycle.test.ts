@@ -185,6 +185,26 @@ describe('server run lifecycle', () => {
     expect(events.some((e) => e.type === 'run:done')).toBe(false);
   });
 
+  it('on close, lets a running run finish within the grace period and refuses new submissions', async () => {
+    const t = await startTestServer();
+    const socket = await connect(t.server);
+    let runId: string | undefined;
+    const done = collectRun(socket, () => runId);
+    runId = (await call<{ runId: string }>(socket, 'run:submit', { graph: sleepGraph(10, 30) })).runId;
+    await waitForStatus(t.server, runId, ['running']);
+    const closing = t.server.close({ graceMs: 10_000 });
+    expect(await call(socket, 'run:submit', { graph: sleepGraph(1, 1) })).toMatchObject({
+      ok: false,
+      code: 'NOT_READY',
+    });
+    expect((await done).at(-1)?.type).toBe('run:done');
+    await closing;
+    const queue = new SqliteRunQueue(`${t.dataDir}/runs.db`);
+    expect((await queue.get(runId))?.status).toBe('done');
+    await queue.close();
+    await t.cleanup();
+  });
+
   it('marks runs left running by a crashed process interrupted on the next start', async () => {
     const first = await startTestServer();
     const dataDir = first.dataDir;

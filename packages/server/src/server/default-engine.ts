@@ -1,6 +1,7 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { createDefaultRegistry } from '@coser/nodes';
+import { createModelStore } from '@coser/nodes/node';
 import {
   applyGraphInputs,
   CoserError,
@@ -23,9 +24,6 @@ export interface DefaultEngineOptions {
   modelsDir?: string;
 }
 
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const MODEL_FILE = /^[a-z0-9][a-z0-9._-]*\.onnx$/;
-
 /**
  * The real engine: the default node registry, a node host confined to the uploads folder (reads) and the run's own
  * folder (writes), onnxruntime-node with one session cache and one output cache shared by all runs.
@@ -33,6 +31,8 @@ const MODEL_FILE = /^[a-z0-9][a-z0-9._-]*\.onnx$/;
 export function createDefaultEngine(options: DefaultEngineOptions): RunEngine {
   const modelsDir = options.modelsDir ?? defaultModelsDir();
   const registry = createDefaultRegistry();
+  // One store for every run, so each model file is hashed once.
+  const store = createModelStore(modelsDir);
   const inputRoots = [options.uploadsDir];
   // The checking environment also owns the backend and cache that every run shares.
   const shared: LocalEnvironment = createLocalEnvironment({
@@ -41,6 +41,7 @@ export function createDefaultEngine(options: DefaultEngineOptions): RunEngine {
     inputRoots,
     limits: options.limits,
     registry,
+    models: store,
   });
 
   return {
@@ -69,6 +70,7 @@ export function createDefaultEngine(options: DefaultEngineOptions): RunEngine {
         registry,
         backend: shared.backend,
         cache: shared.cache,
+        models: store,
       });
       const result = await executeGraph(graph, env, { runId, signal, onEvent });
       return {
@@ -87,44 +89,18 @@ export function createDefaultEngine(options: DefaultEngineOptions): RunEngine {
     },
 
     async listModels() {
-      const names = await readdir(modelsDir).catch(() => [] as string[]);
-      const models: ModelInfo[] = [];
-      for (const file of names.sort()) {
-        if (!file.endsWith('.json')) continue;
-        const record = await readRecord(modelsDir, file.slice(0, -'.json'.length));
-        if (record) models.push(record);
-      }
-      return models;
+      const listings = await store.list();
+      return listings.flatMap((l): ModelInfo[] => (l.installed ? [{ ...l.installed, name: l.name }] : []));
     },
 
     async modelFile(name) {
-      const record = MODEL_NAME.test(name) ? await readRecord(modelsDir, name) : undefined;
-      const file = record?.['file'];
-      if (!record || typeof file !== 'string' || !MODEL_FILE.test(file)) {
-        throw new CoserError(
-          'MODEL_MISSING',
-          `model ${name} is not installed (install it with: coser models add ${name})`,
-        );
-      }
-      const path = await resolveInside(modelsDir, file).catch(() => {
-        throw new CoserError('MODEL_MISSING', `model ${name} is recorded but its file ${file} is missing`);
-      });
+      // resolve() applies the store's checks (file inside the folder, no pickles, hash) before anything is served.
+      const { source } = await store.resolve(name);
+      if (!source.path) throw new CoserError('MODEL_MISSING', `model ${name} has no file on disk`);
+      const path = await resolveInside(modelsDir, relative(await realpath(modelsDir), await realpath(source.path)));
       return { path, bytes: (await stat(path)).size };
     },
 
     close: () => shared.backend.releaseAll(),
   };
-}
-
-/** An installed model's record (`<modelsDir>/<name>.json`), or undefined when it is missing or unreadable. */
-async function readRecord(modelsDir: string, name: string): Promise<ModelInfo | undefined> {
-  try {
-    const value: unknown = JSON.parse(await readFile(join(modelsDir, `${name}.json`), 'utf8'));
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-    const record = value as Record<string, unknown>;
-    if (record['name'] !== name || typeof record['file'] !== 'string') return undefined;
-    return { ...record, name };
-  } catch {
-    return undefined;
-  }
 }
