@@ -57,7 +57,8 @@ export { loadImage } from './io/load-image';
 export type { Provenance } from './io/save-image';
 export { saveImage } from './io/save-image';
 export { lumaY, rgbToYCbCr, yCbCrToRgb } from './lib/color';
-export { psnr, ssim } from './lib/metrics';
+export type { Plane255 } from './lib/metrics';
+export { imageMetrics, psnr, ssim } from './lib/metrics';
 export {
   addPngTextChunks,
   crc32,

@@ -38,30 +38,6 @@ function gaussianWindow(): Float64Array {
   return w;
 }
 
-/** 'valid' separable filtering with the 11-tap Gaussian: the result is (w - 10) x (h - 10). */
-function filterValid(src: Float64Array, w: number, h: number, k: Float64Array): Float64Array {
-  const ow = w - 2 * RADIUS;
-  const oh = h - 2 * RADIUS;
-  const rows = new Float64Array(ow * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < ow; x++) {
-      let acc = 0;
-      const s = y * w + x;
-      for (let t = 0; t < WINDOW; t++) acc += src[s + t]! * k[t]!;
-      rows[y * ow + x] = acc;
-    }
-  }
-  const out = new Float64Array(ow * oh);
-  for (let y = 0; y < oh; y++) {
-    for (let t = 0; t < WINDOW; t++) {
-      const kt = k[t]!;
-      const row = (y + t) * ow;
-      for (let x = 0; x < ow; x++) out[y * ow + x]! += rows[row + x]! * kt;
-    }
-  }
-  return out;
-}
-
 /**
  * Mean SSIM of two planes on the 0-255 scale (Wang et al.: Gaussian 11x11 window, sigma 1.5, K1 = 0.01, K2 = 0.03),
  * over the 'valid' window positions, as BasicSR and MATLAB's reference code compute it. Planes need >= 11 px sides.
@@ -70,34 +46,69 @@ export function ssim(a: Plane255, b: Plane255): number {
   const { width: w, height: h } = a;
   if (w < WINDOW || h < WINDOW) throw new RangeError(`SSIM needs at least ${WINDOW}x${WINDOW} pixels, got ${w}x${h}`);
   const k = gaussianWindow();
-  const n = w * h;
-  const x = Float64Array.from(a.data);
-  const y = Float64Array.from(b.data);
-  const xx = new Float64Array(n);
-  const yy = new Float64Array(n);
-  const xy = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    xx[i] = x[i]! * x[i]!;
-    yy[i] = y[i]! * y[i]!;
-    xy[i] = x[i]! * y[i]!;
+  const x = a.data;
+  const y = b.data;
+  const ow = w - 2 * RADIUS;
+  const oh = h - 2 * RADIUS;
+  // One fused horizontal pass for the five local moments (x, y, x^2, y^2, xy): each source value is read once.
+  const n = ow * h;
+  const hx = new Float64Array(n);
+  const hy = new Float64Array(n);
+  const hxx = new Float64Array(n);
+  const hyy = new Float64Array(n);
+  const hxy = new Float64Array(n);
+  for (let row = 0; row < h; row++) {
+    for (let col = 0; col < ow; col++) {
+      let sx = 0;
+      let sy = 0;
+      let sxx = 0;
+      let syy = 0;
+      let sxy = 0;
+      const s = row * w + col;
+      for (let t = 0; t < WINDOW; t++) {
+        const kt = k[t]!;
+        const vx = x[s + t]!;
+        const vy = y[s + t]!;
+        sx += kt * vx;
+        sy += kt * vy;
+        sxx += kt * vx * vx;
+        syy += kt * vy * vy;
+        sxy += kt * vx * vy;
+      }
+      const o = row * ow + col;
+      hx[o] = sx;
+      hy[o] = sy;
+      hxx[o] = sxx;
+      hyy[o] = syy;
+      hxy[o] = sxy;
+    }
   }
-  const mx = filterValid(x, w, h, k);
-  const my = filterValid(y, w, h, k);
-  const sxx = filterValid(xx, w, h, k);
-  const syy = filterValid(yy, w, h, k);
-  const sxy = filterValid(xy, w, h, k);
   const c1 = (0.01 * 255) ** 2;
   const c2 = (0.03 * 255) ** 2;
   let total = 0;
-  for (let i = 0; i < mx.length; i++) {
-    const mux = mx[i]!;
-    const muy = my[i]!;
-    const vx = sxx[i]! - mux * mux;
-    const vy = syy[i]! - muy * muy;
-    const cov = sxy[i]! - mux * muy;
-    total += ((2 * mux * muy + c1) * (2 * cov + c2)) / ((mux * mux + muy * muy + c1) * (vx + vy + c2));
+  for (let row = 0; row < oh; row++) {
+    for (let col = 0; col < ow; col++) {
+      let mux = 0;
+      let muy = 0;
+      let exx = 0;
+      let eyy = 0;
+      let exy = 0;
+      for (let t = 0; t < WINDOW; t++) {
+        const kt = k[t]!;
+        const o = (row + t) * ow + col;
+        mux += kt * hx[o]!;
+        muy += kt * hy[o]!;
+        exx += kt * hxx[o]!;
+        eyy += kt * hyy[o]!;
+        exy += kt * hxy[o]!;
+      }
+      const vx = exx - mux * mux;
+      const vy = eyy - muy * muy;
+      const cov = exy - mux * muy;
+      total += ((2 * mux * muy + c1) * (2 * cov + c2)) / ((mux * mux + muy * muy + c1) * (vx + vy + c2));
+    }
   }
-  return total / mx.length;
+  return total / (ow * oh);
 }
 
 /**
