@@ -161,6 +161,15 @@ describe('decodeWithSharp: the image corpus', () => {
     expect(image.data[2 * 64]).toBeLessThan(0.1);
   });
 
+  it('applies the EXIF orientation', async () => {
+    const rotated = await sharp(await png(8, 4))
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const image = await decodeWithSharp(new Uint8Array(rotated), BIG);
+    expect([image.width, image.height]).toEqual([4, 8]);
+  });
+
   it('decodes a PNG with a huge text chunk', async () => {
     const plain = await png(4, 4);
     const big = makeITxtChunk('Comment', 'x'.repeat(4 * 1024 * 1024));
@@ -192,6 +201,22 @@ describe('encodeWithSharp', () => {
     expect(
       (await decodeWithSharp(await encodeWithSharp(testImage(8, 8, 1), 'png', { bitDepth: 16 }), BIG)).channels,
     ).toBe(1);
+  });
+
+  it('keeps alpha in 8- and 16-bit PNG and WebP, drops it in JPEG without changing colours', async () => {
+    const image = createImage(1, 1, 4, Float32Array.from([0.8, 0.4, 0.2, 0.25]));
+    for (const [format, bitDepth] of [
+      ['png', 8],
+      ['png', 16],
+      ['webp', 8],
+    ] as const) {
+      const out = await decodeWithSharp(await encodeWithSharp(image, format, { bitDepth, quality: 100 }), BIG);
+      expect(out.channels, `${format} ${bitDepth}`).toBe(4);
+      expect(out.data[3]).toBeCloseTo(0.25, 2);
+    }
+    const jpeg = await decodeWithSharp(await encodeWithSharp(image, 'jpeg', { quality: 100 }), BIG);
+    expect(jpeg.channels).toBe(3);
+    expect(jpeg.data[0]).toBeCloseTo(0.8, 1);
   });
 
   it('writes JPEG and WebP whose quality changes the size', async () => {

@@ -21,6 +21,7 @@ function corrupt(message: string, cause?: unknown): CoserError {
  * - 16-bit images keep their precision (values are n / 65535); grayscale gives 1 channel; grayscale + alpha gives
  *   RGBA; CMYK is converted to sRGB; alpha stays as the 4th channel (straight).
  * - Animated or multi-page images: only the first frame is decoded.
+ * - EXIF orientation is applied (a portrait phone photo comes out upright).
  */
 export async function decodeWithSharp(bytes: Uint8Array, options: DecodeOptions): Promise<ImageBuffer> {
   if (bytes.length === 0) throw corrupt('the image file is empty (0 bytes)');
@@ -55,7 +56,7 @@ export async function decodeWithSharp(bytes: Uint8Array, options: DecodeOptions)
     const limitInputPixels = Number.isFinite(options.maxPixels)
       ? Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(options.maxPixels)))
       : false;
-    raw = await sharp(bytes, { failOn: 'error', limitInputPixels, pages: 1 })
+    raw = await sharp(bytes, { failOn: 'error', limitInputPixels, pages: 1, autoOrient: true })
       .toColourspace(space)
       .raw({ depth: sixteen ? 'ushort' : 'uchar' })
       .toBuffer({ resolveWithObject: true });
@@ -128,6 +129,8 @@ export async function encodeWithSharp(
     return options.text && Object.keys(options.text).length > 0 ? addPngTextChunks(png, options.text) : png;
   }
   if (image.channels === 1) pipeline = pipeline.toColourspace('b-w');
+  // JPEG has no alpha: drop it (colour values stay as they are rather than being composited on a background).
+  if (format === 'jpeg' && image.channels === 4) pipeline = pipeline.removeAlpha();
   if (format === 'jpeg') return new Uint8Array(await pipeline.jpeg({ quality, chromaSubsampling: '4:2:0' }).toBuffer());
   if (format === 'webp') return new Uint8Array(await pipeline.webp({ quality }).toBuffer());
   throw new CoserError('IMAGE_UNSUPPORTED', `cannot encode images as ${String(format)}`);
