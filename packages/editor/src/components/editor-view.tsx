@@ -1,0 +1,347 @@
+import type { CatalogEntry, Diagnostic, GraphFile } from '@coser/runtime';
+import {
+  Background,
+  Controls,
+  type FinalConnectionState,
+  MiniMap,
+  type NodeTypes,
+  ReactFlow,
+  useReactFlow,
+  type XYPosition,
+} from '@xyflow/react';
+import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { autosave } from '../graph/autosave';
+import { checkWire, indexCatalog, matchingPort, type PortFilter } from '../graph/compat';
+import type { CoserFlowEdge, CoserFlowNode } from '../graph/flow-adapter';
+import { graphFileName, graphToJson, type OpenedFile, openFile } from '../graph/graph-file-io';
+import { widgetsForParams } from '../graph/param-schema';
+import { isActive } from '../run/run-state';
+import type { RuntimeWorker } from '../run/runtime-worker';
+import type { EditorSettings } from '../state/settings';
+import { createStore, useStore } from '../state/store';
+import { EMPTY_GRAPH, useGraphEditor } from '../state/use-graph-editor';
+import { useRunController } from '../state/use-run-controller';
+import { useAutomationApi } from './automation';
+import { CoserNode } from './coser-node';
+import { type AnalysisState, EditorContext, type EditorContextValue, groupDiagnostics } from './editor-context';
+import { useEditorShortcuts } from './keyboard';
+import { PALETTE_DRAG_TYPE, Palette } from './palette';
+import { ResultsPanel } from './results-panel';
+import { Toolbar } from './toolbar';
+
+const nodeTypes: NodeTypes = { coser: CoserNode };
+const NO_DIAGNOSTICS: Diagnostic[] = [];
+
+/** The first uploaded image the graph reads: the "before" of the results' comparison slider. */
+function findBeforeUrl(graph: GraphFile, uploads: ReadonlyMap<string, string>): string | undefined {
+  for (const node of graph.nodes) {
+    for (const value of Object.values(node.params)) {
+      if (typeof value === 'string' && uploads.has(value)) return uploads.get(value);
+    }
+  }
+  return undefined;
+}
+
+interface PopupPalette {
+  screen: XYPosition;
+  flow: XYPosition;
+  filter?: PortFilter;
+  /** The dangling wire's end to connect the new node to. */
+  from?: { nodeId: string; handle: string; side: 'source' | 'target' };
+}
+
+export interface EditorViewProps {
+  catalog: CatalogEntry[];
+  worker: RuntimeWorker;
+  initialGraph: GraphFile;
+  settings: EditorSettings;
+  onSettings(settings: EditorSettings): void;
+}
+
+/** The editor: palette, canvas, results, toolbar; wires the graph model, the worker and the run target together. */
+export function EditorView({ catalog, worker, initialGraph, settings, onSettings }: EditorViewProps) {
+  const index = useMemo(() => indexCatalog(catalog), [catalog]);
+  const editor = useGraphEditor(index, initialGraph);
+  const flow = useReactFlow<CoserFlowNode, CoserFlowEdge>();
+  const [message, setMessage] = useState<{ text: string; kind: 'error' | 'info' } | undefined>(undefined);
+  const report = useCallback((text: string, kind: 'error' | 'info' = 'info') => setMessage({ text, kind }), []);
+  const runs = useRunController(worker, settings, report);
+  const run = useStore(runs.runStore, (s) => s);
+  const analysis = useMemo(() => createStore<AnalysisState>({ byNode: {}, staticInfo: {} }), []);
+  const [popup, setPopup] = useState<PopupPalette | undefined>(undefined);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  // Validation + static sizes + autosave whenever the saved-file view changes.
+  useEffect(() => {
+    autosave(editor.graph);
+    let stale = false;
+    void worker.analyze(editor.graph).then((result) => {
+      if (!stale) analysis.set({ byNode: groupDiagnostics(result.diagnostics), staticInfo: result.staticInfo });
+    });
+    return () => {
+      stale = true;
+    };
+  }, [editor.graph, worker, analysis]);
+
+  const context = useMemo<EditorContextValue>(
+    () => ({
+      catalog: index,
+      services: {
+        models: runs.models,
+        uploadImage: runs.upload,
+        ...(settings.mode === 'local'
+          ? {
+              pickLocalModel: (name: string, file: File) =>
+                void file.arrayBuffer().then((b) => worker.addModelFile(name, new Uint8Array(b))),
+            }
+          : {}),
+      },
+      updateParams: editor.updateParams,
+      analysis,
+      run: runs.runStore,
+    }),
+    [index, runs.models, runs.upload, runs.runStore, settings.mode, worker, editor.updateParams, analysis],
+  );
+
+  const openGraph = useCallback(
+    (graph: GraphFile) => {
+      editor.open(graph);
+      requestAnimationFrame(() => {
+        if (graph.editor?.viewport) void flow.setViewport(graph.editor.viewport);
+        else void flow.fitView({ padding: 0.2 });
+      });
+    },
+    [editor, flow],
+  );
+
+  const imageLoaderType = useMemo(
+    () => catalog.find((e) => widgetsForParams(e.params).some((w) => w.kind === 'image-path'))?.type,
+    [catalog],
+  );
+
+  const handleOpened = useCallback(
+    async (opened: OpenedFile, at?: XYPosition) => {
+      if (opened.kind === 'error') return report(opened.message, 'error');
+      if (opened.kind === 'graph') {
+        openGraph(opened.graph);
+        return report(`Opened "${opened.graph.name}"${opened.source === 'png' ? ' from the PNG it produced' : ''}`);
+      }
+      // A plain image: feed the selected Load Image node, or add one where it was dropped.
+      const file = new File([opened.bytes as Uint8Array<ArrayBuffer>], opened.name, { type: `image/${opened.format}` });
+      const path = await runs.upload(file);
+      const selected = editor.nodes.find((n) => n.selected && n.data.nodeType === imageLoaderType);
+      const spec = imageLoaderType
+        ? widgetsForParams(index.get(imageLoaderType)!.params).find((w) => w.kind === 'image-path')
+        : undefined;
+      if (!imageLoaderType || !spec) return report('No node in this build loads images', 'error');
+      const target = selected?.id ?? editor.addNode(imageLoaderType, at ?? { x: 0, y: 0 });
+      if (target) editor.updateParams(target, { [spec.key]: path });
+      report(`Loaded ${opened.name}`);
+    },
+    [openGraph, report, runs, editor, imageLoaderType, index],
+  );
+
+  const save = useCallback(() => {
+    const graph: GraphFile = { ...editor.toGraph(), editor: { viewport: flow.getViewport() } };
+    const url = URL.createObjectURL(new Blob([graphToJson(graph)], { type: 'application/json' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = graphFileName(graph);
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }, [editor, flow]);
+
+  const startRun = useCallback(() => void runs.start(editor.toGraph()), [runs, editor]);
+
+  useEditorShortcuts({
+    editor,
+    fitView: () => void flow.fitView({ padding: 0.2 }),
+    save,
+    run: startRun,
+    openFile: () => fileInput.current?.click(),
+  });
+
+  const isValidConnection = useCallback(
+    (connection: { source: string; target: string; sourceHandle?: string | null; targetHandle?: string | null }) => {
+      const source = flow.getNode(connection.source);
+      const target = flow.getNode(connection.target);
+      const result = checkWire(
+        index,
+        { nodeType: source?.data.nodeType, handle: connection.sourceHandle },
+        { nodeType: target?.data.nodeType, handle: connection.targetHandle },
+        connection.source === connection.target,
+      );
+      if (!result.ok) setMessage({ text: `Cannot connect: ${result.reason}`, kind: 'error' });
+      return result.ok;
+    },
+    [flow, index],
+  );
+
+  const onConnectEnd = useCallback(
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid || state.toNode || !state.fromHandle?.id || !state.fromNode) return;
+      const node = flow.getNode(state.fromNode.id);
+      const entry = node ? index.get(node.data.nodeType) : undefined;
+      const side = state.fromHandle.type;
+      const spec = side === 'source' ? entry?.outputs[state.fromHandle.id] : entry?.inputs[state.fromHandle.id];
+      if (!spec) return;
+      const point = 'changedTouches' in event ? event.changedTouches[0]! : event;
+      setPopup({
+        screen: { x: point.clientX, y: point.clientY },
+        flow: flow.screenToFlowPosition({ x: point.clientX, y: point.clientY }),
+        filter: {
+          kind: spec.kind,
+          side: side === 'source' ? 'input' : 'output',
+          ...(spec.shape ? { shape: spec.shape } : {}),
+        },
+        from: { nodeId: state.fromNode.id, handle: state.fromHandle.id, side },
+      });
+    },
+    [flow, index],
+  );
+
+  const pickFromPopup = useCallback(
+    (entry: CatalogEntry) => {
+      if (!popup) return;
+      const id = editor.addNode(entry.type, popup.flow);
+      if (id && popup.from && popup.filter) {
+        const port = matchingPort(entry, popup.filter);
+        if (port) {
+          editor.connect(
+            popup.from.side === 'source'
+              ? { source: popup.from.nodeId, sourceHandle: popup.from.handle, target: id, targetHandle: port }
+              : { source: id, sourceHandle: port, target: popup.from.nodeId, targetHandle: popup.from.handle },
+          );
+        }
+      }
+      setPopup(undefined);
+    },
+    [popup, editor],
+  );
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      event.preventDefault();
+      const position = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      const nodeType = event.dataTransfer.getData(PALETTE_DRAG_TYPE);
+      if (nodeType) {
+        editor.addNode(nodeType, position);
+        return;
+      }
+      const file = event.dataTransfer.files[0];
+      if (file) void openFile(file).then((opened) => handleOpened(opened, position));
+    },
+    [flow, editor, handleOpened],
+  );
+
+  const addAtCenter = useCallback(
+    (entry: CatalogEntry) => {
+      const box = document.querySelector('.canvas')?.getBoundingClientRect();
+      const center = box ? { x: box.left + box.width / 2, y: box.top + box.height / 2 } : { x: 400, y: 300 };
+      const jitter = (editor.nodes.length % 5) * 24;
+      const p = flow.screenToFlowPosition(center);
+      editor.addNode(entry.type, { x: p.x - 110 + jitter, y: p.y - 60 + jitter });
+    },
+    [editor, flow],
+  );
+
+  const beforeUrl = findBeforeUrl(editor.graph, runs.uploads);
+
+  useAutomationApi(editor, runs, worker, openGraph);
+
+  const graphLevel = useStore(analysis, (s) => s.byNode[''] ?? NO_DIAGNOSTICS);
+  const active = isActive(run);
+  return (
+    <EditorContext.Provider value={context}>
+      <div className="app">
+        <Toolbar
+          name={editor.meta.name}
+          onRename={editor.rename}
+          onNew={() => openGraph(EMPTY_GRAPH)}
+          onOpenPreset={(graph) => openGraph(graph)}
+          onOpenFile={() => fileInput.current?.click()}
+          onSave={save}
+          onUndo={editor.undo}
+          onRedo={editor.redo}
+          canUndo={editor.canUndo}
+          canRedo={editor.canRedo}
+          onFit={() => void flow.fitView({ padding: 0.2 })}
+          onRun={startRun}
+          onCancel={() => void runs.cancel()}
+          running={active}
+          settings={settings}
+          onSettings={onSettings}
+          connection={runs.connection}
+          backendLabel={worker.backendLabel}
+          onError={(text) => report(text, 'error')}
+        />
+        <input
+          ref={fileInput}
+          type="file"
+          hidden
+          accept=".json,application/json,image/png,image/jpeg,image/webp"
+          data-testid="open-file"
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            if (file) void openFile(file).then((opened) => handleOpened(opened));
+            e.target.value = '';
+          }}
+        />
+        <div className="workspace">
+          <nav className="sidebar">
+            <Palette catalog={catalog} onPick={addAtCenter} />
+          </nav>
+          <main className="canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
+            <ReactFlow<CoserFlowNode, CoserFlowEdge>
+              nodes={editor.nodes}
+              edges={editor.edges}
+              nodeTypes={nodeTypes}
+              onNodesChange={editor.onNodesChange}
+              onEdgesChange={editor.onEdgesChange}
+              onConnect={editor.connect}
+              onConnectEnd={onConnectEnd}
+              isValidConnection={isValidConnection}
+              onPaneClick={() => setPopup(undefined)}
+              onDoubleClick={(e) => {
+                if ((e.target as HTMLElement).classList.contains('react-flow__pane')) {
+                  setPopup({
+                    screen: { x: e.clientX, y: e.clientY },
+                    flow: flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }),
+                  });
+                }
+              }}
+              zoomOnDoubleClick={false}
+              deleteKeyCode={['Delete', 'Backspace']}
+              multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
+              defaultViewport={initialGraph.editor?.viewport ?? { x: 40, y: 40, zoom: 0.9 }}
+              fitView={!initialGraph.editor?.viewport}
+              minZoom={0.1}
+              colorMode="dark"
+              proOptions={{ hideAttribution: true }}
+            >
+              <Background gap={24} />
+              <MiniMap pannable zoomable />
+              <Controls />
+            </ReactFlow>
+            {popup ? (
+              <div className="popup-anchor" style={{ left: popup.screen.x, top: popup.screen.y }}>
+                <Palette
+                  catalog={catalog}
+                  {...(popup.filter ? { filter: popup.filter } : {})}
+                  onPick={pickFromPopup}
+                  onClose={() => setPopup(undefined)}
+                  autoFocus
+                />
+              </div>
+            ) : null}
+          </main>
+          <ResultsPanel run={run} {...(beforeUrl ? { beforeUrl } : {})} />
+        </div>
+        <footer className={`statusbar ${message?.kind ?? ''}`} data-testid="statusbar">
+          <span>{message?.text ?? 'Ready'}</span>
+          {graphLevel.length > 0 ? <span className="diag error">{graphLevel[0]!.message}</span> : null}
+        </footer>
+      </div>
+    </EditorContext.Provider>
+  );
+}

@@ -1,0 +1,112 @@
+// @vitest-environment happy-dom
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { widgetFor } from '../graph/param-schema';
+import { ParamField, type WidgetServices } from './param-widgets';
+
+const services: WidgetServices = {
+  models: [{ name: 'esrgan-slim-x4' }, { name: 'esrgan-medium-x4' }],
+  uploadImage: vi.fn(async (file: File) => `uploads/${file.name}`),
+};
+
+afterEach(cleanup);
+
+describe('ParamField', () => {
+  it('renders a slider and a number field for a bounded number, and clamps typed values', () => {
+    const onChange = vi.fn();
+    const spec = widgetFor('overlap', { type: 'integer', minimum: 0, maximum: 128, default: 16 });
+    render(<ParamField spec={spec} value={16} onChange={onChange} services={services} />);
+    const slider = screen.getByLabelText('Overlap slider') as HTMLInputElement;
+    expect(slider.type).toBe('range');
+    fireEvent.change(slider, { target: { value: '40' } });
+    expect(onChange).toHaveBeenLastCalledWith(40);
+    const field = screen.getByLabelText('Overlap') as HTMLInputElement;
+    fireEvent.change(field, { target: { value: '500' } });
+    fireEvent.blur(field);
+    expect(onChange).toHaveBeenLastCalledWith(128);
+  });
+
+  it('renders a select for an enum and a checkbox for a boolean', () => {
+    const onChange = vi.fn();
+    render(
+      <ParamField
+        spec={widgetFor('format', { type: 'string', enum: ['png', 'jpeg', 'webp'] })}
+        value="png"
+        onChange={onChange}
+        services={services}
+      />,
+    );
+    fireEvent.change(screen.getByLabelText('Format'), { target: { value: 'webp' } });
+    expect(onChange).toHaveBeenLastCalledWith('webp');
+    cleanup();
+    render(
+      <ParamField
+        spec={widgetFor('flip', { type: 'boolean' })}
+        value={false}
+        onChange={onChange}
+        services={services}
+      />,
+    );
+    fireEvent.click(screen.getByLabelText('Flip'));
+    expect(onChange).toHaveBeenLastCalledWith(true);
+  });
+
+  it('lists models from the server and keeps an unlisted current value visible', () => {
+    const onChange = vi.fn();
+    render(
+      <ParamField
+        spec={widgetFor('model', { type: 'string', widget: 'model' })}
+        value="my-model"
+        onChange={onChange}
+        services={services}
+      />,
+    );
+    const select = screen.getByLabelText('Model') as HTMLSelectElement;
+    expect([...select.options].map((o) => o.value)).toEqual(['my-model', 'esrgan-slim-x4', 'esrgan-medium-x4']);
+    expect(select.options[0]?.textContent).toMatch(/not listed/);
+    fireEvent.change(select, { target: { value: 'esrgan-medium-x4' } });
+    expect(onChange).toHaveBeenLastCalledWith('esrgan-medium-x4');
+  });
+
+  it('uploads a dropped image and sets the path to the upload id', async () => {
+    const onChange = vi.fn();
+    render(
+      <ParamField
+        spec={widgetFor('path', { type: 'string', widget: 'image-path' })}
+        value=""
+        onChange={onChange}
+        services={services}
+      />,
+    );
+    const file = new File([new Uint8Array([1, 2, 3])], 'photo.png', { type: 'image/png' });
+    fireEvent.drop(screen.getByTestId('image-drop'), { dataTransfer: { files: [file] } });
+    await vi.waitFor(() => expect(onChange).toHaveBeenCalledWith('uploads/photo.png'));
+  });
+
+  it('switches a number-or-auto param between its choice and a number', () => {
+    const onChange = vi.fn();
+    const spec = widgetFor('tileSize', {
+      anyOf: [
+        { type: 'string', const: 'auto' },
+        { type: 'integer', minimum: 64, maximum: 2048 },
+      ],
+      default: 'auto',
+    });
+    render(<ParamField spec={spec} value="auto" onChange={onChange} services={services} />);
+    fireEvent.change(screen.getByLabelText('Tile size mode'), { target: { value: '__number' } });
+    expect(onChange).toHaveBeenLastCalledWith(64);
+  });
+
+  it('shows the diagnostic of its param', () => {
+    render(
+      <ParamField
+        spec={widgetFor('path', { type: 'string' })}
+        value=""
+        onChange={() => {}}
+        services={services}
+        error="path is empty"
+      />,
+    );
+    expect(screen.getByText('path is empty')).toBeTruthy();
+  });
+});

@@ -1,0 +1,124 @@
+import type { GraphFile } from '@coser/runtime';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { type RunClient, RunRefused } from '../run/run-client';
+import { IDLE_RUN, isActive, type RunState, reduceRun, submittedRun } from '../run/run-state';
+import { createLocalRunClient, type RuntimeWorker } from '../run/runtime-worker';
+import { type ConnectionStatus, createServerRunClient, type ServerRunClient } from '../run/server-client';
+import type { ModelListing } from '../worker/model-loader';
+import { type EditorSettings, serverOrigin } from './settings';
+import { createStore, type Store } from './store';
+
+const ACTIVE_RUN_KEY = 'coser.editor.activeRun';
+
+export interface RunController {
+  client: RunClient;
+  runStore: Store<RunState>;
+  connection: ConnectionStatus | undefined;
+  models: ModelListing[];
+  start(graph: GraphFile): Promise<void>;
+  cancel(): Promise<void>;
+  /** Blob URLs of images uploaded in this session, by the param value that names them (for the before image). */
+  uploads: Map<string, string>;
+  upload(file: File): Promise<string>;
+}
+
+/**
+ * Owns the run target (this device or a server) chosen in the settings, the state of the current run, and the
+ * model list the pickers show. Switching targets keeps the graph; an unfinished server run is watched again after
+ * a reload or a lost connection.
+ */
+export function useRunController(
+  worker: RuntimeWorker,
+  settings: EditorSettings,
+  report: (message: string, kind?: 'error' | 'info') => void,
+): RunController {
+  const runStore = useMemo(() => createStore<RunState>(IDLE_RUN), []);
+  const [connection, setConnection] = useState<ConnectionStatus | undefined>(undefined);
+  const [models, setModels] = useState<ModelListing[]>([]);
+  const uploads = useRef(new Map<string, string>()).current;
+  const origin = serverOrigin(settings, location);
+
+  const [client, setClient] = useState<RunClient>(() => createLocalRunClient(worker));
+
+  useEffect(() => {
+    worker.configure({
+      modelsBaseUrl: origin,
+      backend: settings.backend,
+      ...(settings.token ? { token: settings.token } : {}),
+    });
+  }, [worker, origin, settings.backend, settings.token]);
+
+  // The client is made inside the effect so that its cleanup (closing a socket) always pairs with its creation.
+  useEffect(() => {
+    const current: RunClient =
+      settings.mode === 'server'
+        ? createServerRunClient({ url: origin, token: settings.token, clientKey: settings.clientKey })
+        : createLocalRunClient(worker);
+    setClient(current);
+    const unsubscribe = current.subscribe((event) => {
+      runStore.set((state) => reduceRun(state, event));
+      if (!isActive(runStore.get())) localStorage.removeItem(ACTIVE_RUN_KEY);
+    });
+    let unStatus: (() => void) | undefined;
+    if (current.target === 'server') {
+      const server = current as ServerRunClient;
+      unStatus = server.onStatus(setConnection);
+      const saved = localStorage.getItem(ACTIVE_RUN_KEY);
+      if (saved) {
+        runStore.set({ ...submittedRun('server', saved), status: 'queued' });
+        void server.watch(saved);
+      }
+    } else {
+      setConnection(undefined);
+    }
+    current.listModels().then(setModels, () => setModels([]));
+    return () => {
+      unsubscribe();
+      unStatus?.();
+      current.dispose();
+    };
+  }, [settings.mode, settings.token, settings.clientKey, origin, worker, runStore]);
+
+  const start = useCallback(
+    async (graph: GraphFile) => {
+      if (isActive(runStore.get())) return;
+      runStore.set(submittedRun(client.target));
+      try {
+        const runId = await client.submit(graph);
+        runStore.set((s) => (s.runId === undefined ? { ...s, runId } : s));
+        if (client.target === 'server') localStorage.setItem(ACTIVE_RUN_KEY, runId);
+      } catch (cause) {
+        const refused = cause instanceof RunRefused ? cause : undefined;
+        runStore.set({
+          ...IDLE_RUN,
+          status: 'error',
+          error: { code: (refused?.code ?? 'INTERNAL') as 'INTERNAL', message: String((cause as Error).message) },
+        });
+        report(refused ? `Run refused: ${refused.message}` : `Run failed to start: ${String(cause)}`, 'error');
+      }
+    },
+    [client, runStore, report],
+  );
+
+  const cancel = useCallback(async () => {
+    const { runId } = runStore.get();
+    if (!runId) return;
+    try {
+      await client.cancel(runId);
+    } catch (cause) {
+      report(`Cancel failed: ${(cause as Error).message}`, 'error');
+    }
+  }, [client, runStore, report]);
+
+  const upload = useCallback(
+    async (file: File) => {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const name = await client.uploadImage(file.name, bytes);
+      uploads.set(name, URL.createObjectURL(file));
+      return name;
+    },
+    [client, uploads],
+  );
+
+  return { client, runStore, connection, models, start, cancel, uploads, upload };
+}

@@ -1,0 +1,177 @@
+/// <reference lib="webworker" />
+// The editor's runtime worker: the same node code as the CLI, on onnxruntime-web. Runs, validation and static
+// info all happen here, so the UI thread never loads node code or ONNX sessions and stays responsive.
+import { createDefaultRegistry } from '@coser/nodes';
+import type { ImageBuffer, InferenceBackend, RunEvent } from '@coser/runtime';
+import { createOutputCache, DEFAULT_LIMITS, executeGraph, inferStaticInfo, validateGraph } from '@coser/runtime';
+import { createWebBackend } from '@coser/runtime/backend-web';
+import * as ort from 'onnxruntime-web';
+import { createModelLoader, type ModelLoader } from './model-loader';
+import type { BackendChoice, FromWorker, KeptValue, ToWorker } from './protocol';
+import { createWebHost, planarToRgba } from './web-host';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+/** Output cache budget: re-running after a param change downstream reuses the upstream results. */
+const CACHE_BYTES = 512 * 1024 * 1024;
+
+interface WorkerState {
+  models: ModelLoader;
+  backendChoice: BackendChoice;
+  backend?: Promise<InferenceBackend>;
+  maxPixels: number;
+}
+
+// onnxruntime-web starts its WASM threads by loading this same script under the name 'em-pthread'; those copies
+// must not install the editor's handler.
+if (self.name !== 'em-pthread') startWorker();
+
+function startWorker(): void {
+  const registry = createDefaultRegistry();
+  const cache = createOutputCache({ maxBytes: CACHE_BYTES });
+  const runs = new Map<string, AbortController>();
+  let state: WorkerState | undefined;
+  let currentRun: string | undefined;
+  // One host for the worker's life: uploads survive a change of settings; models come from the current loader.
+  const host = createWebHost({
+    models: {
+      resolve: (name) => {
+        if (!state) throw new Error('worker not initialised');
+        return state.models.resolve(name);
+      },
+    },
+    onOutput: (name, bytes, mime) => {
+      const runId = currentRun;
+      if (runId)
+        post({ type: 'file', runId, name, blob: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mime }) });
+    },
+  });
+
+  const post = (message: FromWorker, transfer: Transferable[] = []) => self.postMessage(message, transfer);
+
+  self.onmessage = (event: MessageEvent<ToWorker>) => {
+    const message = event.data;
+    try {
+      switch (message.type) {
+        case 'init': {
+          const models = createModelLoader({
+            baseUrl: message.modelsBaseUrl,
+            ...(message.token ? { token: message.token } : {}),
+          });
+          const previous = state;
+          state = {
+            models,
+            backendChoice: message.backend,
+            maxPixels: message.maxPixels ?? DEFAULT_LIMITS.maxPixels,
+            // Keep sessions when only the server settings changed; a new execution provider needs a new backend.
+            ...(previous?.backend && previous.backendChoice === message.backend ? { backend: previous.backend } : {}),
+          };
+          post({ type: 'ready', catalog: registry.catalog() });
+          break;
+        }
+        case 'analyze': {
+          const diagnostics = validateGraph(message.graph, registry);
+          const staticInfo = inferStaticInfo(message.graph, registry);
+          post({ type: 'analysis', requestId: message.requestId, diagnostics, staticInfo });
+          break;
+        }
+        case 'upload':
+          host.addUpload(message.id, message.bytes);
+          break;
+        case 'model-file':
+          state?.models.addLocalFile(message.name, message.bytes);
+          break;
+        case 'list-models':
+          void (state?.models.list() ?? Promise.resolve([])).then((models) =>
+            post({ type: 'models', requestId: message.requestId, models }),
+          );
+          break;
+        case 'run':
+          if (state) void run(state, message.runId, message.graph, message.keep ?? []);
+          break;
+        case 'cancel':
+          runs.get(message.runId)?.abort();
+          break;
+      }
+    } catch (cause) {
+      post({ type: 'fatal', message: cause instanceof Error ? cause.message : String(cause) });
+    }
+  };
+
+  async function run(s: WorkerState, runId: string, graph: Parameters<typeof executeGraph>[0], keep: string[]) {
+    const controller = new AbortController();
+    runs.set(runId, controller);
+    try {
+      s.backend ??= createBackend(s.backendChoice, (name, threads) => post({ type: 'backend', name, threads }));
+      let backend: InferenceBackend;
+      try {
+        backend = await s.backend;
+      } catch (cause) {
+        s.backend = undefined;
+        const message = cause instanceof Error ? cause.message : String(cause);
+        post({
+          type: 'event',
+          event: { type: 'run:error', runId, code: 'INTERNAL', message: `onnxruntime-web: ${message}` },
+        });
+        if (keep.length > 0) post({ type: 'values', runId, values: [] });
+        return;
+      }
+      host.resetOutputs();
+      currentRun = runId;
+      const result = await executeGraph(
+        graph,
+        { registry, backend, host, cache, limits: { maxPixels: s.maxPixels } },
+        { runId, signal: controller.signal, onEvent: (event) => void forward(runId, event) },
+      );
+      if (keep.length > 0) {
+        const kept: KeptValue[] = [];
+        for (const node of keep) {
+          for (const [port, value] of Object.entries(result.values.get(node) ?? {})) {
+            if (isImage(value)) kept.push({ node, port, image: value });
+          }
+        }
+        post({ type: 'values', runId, values: kept });
+      }
+    } finally {
+      runs.delete(runId);
+      if (currentRun === runId) currentRun = undefined;
+    }
+  }
+
+  async function forward(runId: string, event: RunEvent): Promise<void> {
+    if (event.type !== 'node:preview') {
+      post({ type: 'event', event });
+      return;
+    }
+    const { image } = event;
+    const canvas = new OffscreenCanvas(image.width, image.height);
+    canvas.getContext('2d')?.putImageData(new ImageData(planarToRgba(image), image.width, image.height), 0, 0);
+    const png = await canvas.convertToBlob({ type: 'image/png' });
+    post({ type: 'preview', runId, node: event.node, png, width: image.width, height: image.height });
+  }
+}
+
+function isImage(value: unknown): value is ImageBuffer {
+  return typeof value === 'object' && value !== null && (value as ImageBuffer).data instanceof Float32Array;
+}
+
+/**
+ * WebGPU when asked for (or on 'auto' when the browser gives an adapter), else WASM; WASM threads only when the
+ * page is cross-origin isolated (SharedArrayBuffer), at most 4 (more rarely helps and starves the UI).
+ */
+async function createBackend(
+  choice: BackendChoice,
+  report: (name: string, threads: number) => void,
+): Promise<InferenceBackend> {
+  const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  ort.env.wasm.numThreads = threads;
+  let useGpu = false;
+  if (choice !== 'wasm') {
+    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+    useGpu = gpu !== undefined && (await gpu.requestAdapter().catch(() => null)) != null;
+    if (choice === 'webgpu' && !useGpu) throw new Error('WebGPU was chosen but this browser gives no WebGPU adapter');
+  }
+  const backend = createWebBackend(ort, { executionProviders: useGpu ? ['webgpu', 'wasm'] : ['wasm'] });
+  report(backend.name, threads);
+  return backend;
+}

@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Cross-origin isolation (COOP + COEP) turns on SharedArrayBuffer, which onnxruntime-web needs for its WASM threads.
+ * Every server that serves the built editor (vite dev/preview, `coser serve`, the browser tests) sends both.
+ */
+export const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  // Relative asset URLs so the build works under any mount path (the server may serve it below /editor/).
+  base: './',
+  plugins: [react()],
+  // onnxruntime-web re-spawns the worker's own script for its pthreads: only an ES-module worker can do that.
+  worker: { format: 'es' },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  server: { headers: isolationHeaders, fs: { allow: [repoRoot] } },
+  preview: { headers: isolationHeaders },
+  build: { outDir: 'dist', target: 'es2022', chunkSizeWarningLimit: 4096 },
+});
