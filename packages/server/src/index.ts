@@ -6,3 +6,4 @@ export type { LocalEnvironment, LocalEnvironmentOptions } from './environment';
 export { createLocalEnvironment, defaultModelsDir, findRepoRoot } from './environment';
 export type { CoserServer, CreateServerOptions } from './server/create-server';
 export { createServer } from './server/create-server';
+export { type RemoteRunEvent, type RemoteRunOptions, type RemoteRunResult, runRemote } from './server/remote-client';
