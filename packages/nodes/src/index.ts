@@ -20,6 +20,8 @@ import { resize } from './image/resize';
 import { loadImage } from './io/load-image';
 import { saveImage } from './io/save-image';
 import { compare } from './metrics/compare';
+import { loadModel } from './upscale/load-model';
+import { upscaleImage } from './upscale/upscale-image';
 
 export { defineNode, port } from '@coser/runtime';
 export { aiaSample } from './coser/aia-sample';
@@ -73,6 +75,27 @@ export { resampleImage, resamplePlane } from './lib/resample';
 export type { SniffedFormat } from './lib/sniff-image';
 export { sniffImageFormat } from './lib/sniff-image';
 export { compare } from './metrics/compare';
+export { DEFAULT_MODELS, findCatalogueEntry, MODEL_CATALOGUE } from './models/catalogue';
+export type { InstalledModel, ModelEntry, ModelSourceSpec } from './models/manifest';
+export {
+  addCommand,
+  installedModelSchema,
+  isForbiddenModelFile,
+  modelEntrySchema,
+  readSrEntry,
+} from './models/manifest';
+export type {
+  OnnxAttribute,
+  OnnxAttributeValue,
+  OnnxDType,
+  OnnxGraphBuilderOptions,
+  OnnxNodeOptions,
+} from './onnx/builder';
+export { attr, OnnxGraphBuilder } from './onnx/builder';
+export type { OnnxSummary, OnnxValueInfo } from './onnx/reader';
+export { readOnnxSummary } from './onnx/reader';
+export { loadModel } from './upscale/load-model';
+export { upscaleImage } from './upscale/upscale-image';
 
 /**
  * Node authoring conventions.
@@ -112,6 +135,8 @@ export const allNodes: readonly AnyNodeDefinition[] = [
   colorFix,
   degrade,
   compare,
+  loadModel,
+  upscaleImage,
   loadModelSet,
   preSr,
   cognitiveEncode,

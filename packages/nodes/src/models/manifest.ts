@@ -28,6 +28,11 @@ export const ncnnSourceSchema = z.object({
   version: z.string(),
   param: z.string(),
   bin: z.string(),
+  /**
+   * Real-CUGAN x4's ncnn program adds the nearest-upscaled input itself after running the net; the converter
+   * bakes that into the ONNX graph (crop the caller's padding, upscale by `scale`, add).
+   */
+  residual: z.object({ crop: z.number().int().min(0), scale: z.number().int().min(1) }).optional(),
 });
 
 /** An ONNX file the user imported (`coser models add FILE.onnx --name ...`). */

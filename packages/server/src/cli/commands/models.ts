@@ -2,6 +2,7 @@ import path from 'node:path';
 import { CoserError } from '@coser/runtime';
 import type { Command } from 'commander';
 import { EXIT, formatError, usageError } from '../errors';
+import { registerContractSetCommand } from './contract-set';
 
 interface ModelsFlags {
   models?: string;
@@ -68,6 +69,8 @@ export function registerModelsCommand(program: Command): void {
     .action(async (flags: ModelsFlags & { quietFailure?: boolean }) => {
       process.exitCode = await installDefaultsCommand(flags);
     });
+
+  registerContractSetCommand(models);
 }
 
 async function openStore(flags: ModelsFlags) {
