@@ -2,6 +2,7 @@
 // process (pipes, not a terminal) and checks exit codes, files written and what was printed.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type CoserServer, createServer } from '@coser/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGraph } from './helpers/graphs';
 import { copySamples, pngSize, SAMPLE_NAMES, writeTruncatedPng } from './helpers/images';
@@ -231,5 +232,59 @@ describe('coser nodes', () => {
       expect.arrayContaining(['io.loadImage', 'io.saveImage', 'metrics.compare']),
     );
     expect(catalog.find((e) => e.type === 'image.resize')?.params.properties).toHaveProperty('filter');
+  });
+});
+
+describe('coser run --server', () => {
+  let server: CoserServer | undefined;
+  beforeAll(async () => {
+    server = await createServer({ dataDir: path.join(dir, 'server-data'), port: 0, editorDir: false, log: () => {} });
+  });
+  afterAll(() => server?.close());
+
+  it('uploads each image of a folder, runs on the server and downloads outputs under the local names', async () => {
+    if (!server) throw new Error('server did not start');
+    const { code, stdout, stderr } = await coser(
+      'run',
+      'resize.json',
+      '--input',
+      'image=in',
+      '--server',
+      server.url,
+      '--token',
+      server.token,
+      '-o',
+      'remote-out',
+    );
+    expect(code, stderr).toBe(1);
+    const written = (await readdir(path.join(dir, 'remote-out'))).sort();
+    expect(written).toEqual(['astronaut-lr-x2.png', 'chelsea-lr-x2.png']);
+    expect(await pngSizeOf(path.join(dir, 'remote-out', 'chelsea-lr-x2.png'))).toEqual({ width: 128, height: 128 });
+    expect(stdout).toContain(path.join('remote-out', 'astronaut-lr-x2.png'));
+    // The server refuses the corrupt upload; the batch goes on.
+    expect(stdout).toMatch(/broken\.png: IMAGE_CORRUPT/);
+    expect(stderr).toMatch(/\[resize\] done in \d+ ms/);
+  });
+
+  it('refuses a wrong token (exit 1) and --server without a token (exit 2)', async () => {
+    if (!server) throw new Error('server did not start');
+    const wrong = await coser(
+      'run',
+      'resize.json',
+      '-i',
+      'image=in/astronaut-lr.png',
+      '--server',
+      server.url,
+      '--token',
+      'nope',
+    );
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain('UNAUTHORIZED');
+    const missing = await runCli(['run', 'resize.json', '--server', server.url], {
+      cwd: dir,
+      env: { COSER_TOKEN: '' },
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--server needs --token');
   });
 });

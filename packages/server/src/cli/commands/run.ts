@@ -1,13 +1,22 @@
 import path from 'node:path';
-import { applyGraphInputs, CoserError, type Diagnostic, hasErrors, validateGraph } from '@coser/runtime';
+import {
+  applyGraphInputs,
+  CoserError,
+  type Diagnostic,
+  type GraphFile,
+  hasErrors,
+  validateGraph,
+} from '@coser/runtime';
 import { type Command, InvalidArgumentError } from 'commander';
-import { EXIT } from '../errors';
-import { loadGraphFile } from '../graph-file';
+import { EXIT, usageError } from '../errors';
+import { type LoadedGraphFile, loadGraphFile } from '../graph-file';
+import { runRemoteBatch } from '../remote/remote-batch';
+import { createRemoteClient } from '../remote/remote-client';
 import { createJsonReporter } from '../reporters/json-reporter';
 import { createPlainReporter } from '../reporters/plain-reporter';
-import type { ReporterStreams, RunReporter } from '../reporters/types';
+import type { ItemOutcome, ReporterStreams, RunReporter } from '../reporters/types';
 import { fixedOutputNames, runBatch } from '../run-batch';
-import { parseInputFlags, parseSetFlags, planRunItems } from '../run-inputs';
+import { parseInputFlags, parseSetFlags, planRunItems, type RunPlan } from '../run-inputs';
 
 interface RunFlags {
   input: string[];
@@ -16,6 +25,8 @@ interface RunFlags {
   models?: string;
   json?: boolean;
   maxPixels?: number;
+  server?: string;
+  token?: string;
 }
 
 /** `coser run GRAPH [--input NAME=PATH]... [--set NODE.PARAM=VALUE]... [--output DIR] ...` */
@@ -30,6 +41,8 @@ export function registerRunCommand(program: Command): void {
     .option('--models <dir>', 'models folder (default: $COSER_MODELS_DIR or <repo>/.models)')
     .option('--json', 'print every run event as one JSON object per line (NDJSON) on stdout')
     .option('--max-pixels <n>', 'largest image (width x height) a node may read or produce', parsePositiveInteger)
+    .option('--server <url>', 'run on a coser server instead of here (inputs are uploaded, outputs downloaded)')
+    .option('--token <token>', 'the server token (default: $COSER_TOKEN)')
     .action(async (graph: string, flags: RunFlags) => {
       process.exitCode = await runCommand(graph, flags);
     });
@@ -41,34 +54,18 @@ async function runCommand(graphArg: string, flags: RunFlags): Promise<number> {
   // Malformed flags are usage errors: report them before touching any file.
   const sets = parseSetFlags(flags.set);
   const inputs = parseInputFlags(flags.input);
+  const token = flags.token ?? process.env['COSER_TOKEN'];
+  if (flags.server !== undefined) {
+    if (flags.models !== undefined || flags.maxPixels !== undefined) {
+      throw usageError('--models and --max-pixels set up local runs; a server uses its own');
+    }
+    if (!token) throw usageError('--server needs --token TOKEN (or COSER_TOKEN); `coser serve` prints it');
+  }
 
   const loaded = await loadGraphFile(graphArg);
   const reporter = await createReporter(flags, streams, cwd);
   if (!loaded.graph) return invalid(loaded.diagnostics, reporter, graphArg);
-
   const plan = await planRunItems(inputs, cwd);
-  const first = plan.items[0];
-  if (!first) throw new CoserError('INTERNAL', 'no run was planned');
-
-  // Environment (onnxruntime, sharp) is imported only now: `coser run --help` and usage errors stay fast.
-  const { createLocalEnvironment } = await import('../../environment');
-  const env = createLocalEnvironment({
-    outputDir: path.resolve(cwd, flags.output),
-    inputRoots: [...plan.inputRoots, cwd, path.dirname(loaded.path)],
-    protectedPaths: [...plan.protectedPaths, loaded.path],
-    ...(flags.models ? { modelsDir: path.resolve(cwd, flags.models) } : {}),
-    ...(flags.maxPixels ? { limits: { maxPixels: flags.maxPixels } } : {}),
-  });
-
-  // Problems shared by every run are reported once, before any run: flags naming unknown inputs or params
-  // (usage, exit 2) and a graph that is structurally invalid (exit 1).
-  const applied = applyGraphInputs(loaded.graph, { inputs: first.inputs, set: sets, registry: env.registry });
-  if (hasErrors(applied.diagnostics)) {
-    reporter.onDiagnostics(first, applied.diagnostics);
-    throw new CoserError('USAGE', '--input/--set do not fit the graph (listed above)');
-  }
-  const structural = validateGraph(applied.graph, env.registry);
-  if (hasErrors(structural)) return invalid(structural, reporter, graphArg);
   if (plan.batch && !flags.json) {
     for (const param of fixedOutputNames(loaded.graph)) {
       streams.err.write(`warning: ${param} has no {name}: every image of the folder writes the same file\n`);
@@ -85,19 +82,68 @@ async function runCommand(graphArg: string, flags: RunFlags): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    const outcomes = await runBatch({
-      graph: loaded.graph,
-      items: plan.items,
-      sets,
-      env,
-      reporter,
-      signal: controller.signal,
-    });
+    const outputDir = path.resolve(cwd, flags.output);
+    const outcomes =
+      flags.server !== undefined && token
+        ? await runRemoteBatch({
+            client: createRemoteClient(flags.server, token),
+            graph: loaded.graph,
+            items: plan.items,
+            sets,
+            reporter,
+            signal: controller.signal,
+            outputDir,
+            protectedPaths: [...plan.protectedPaths, loaded.path],
+          })
+        : await runLocal(
+            { graphArg, flags, loaded: { ...loaded, graph: loaded.graph }, plan, sets, reporter, outputDir },
+            controller,
+          );
     reporter.finish(outcomes);
     if (controller.signal.aborted) return 130;
     return outcomes.every((o) => o.status === 'done') ? EXIT.ok : EXIT.failed;
   } finally {
     process.off('SIGINT', onSigint);
+  }
+}
+
+interface LocalRun {
+  readonly graphArg: string;
+  readonly flags: RunFlags;
+  readonly loaded: LoadedGraphFile & { graph: GraphFile };
+  readonly plan: RunPlan;
+  readonly sets: Record<string, unknown>;
+  readonly reporter: RunReporter;
+  readonly outputDir: string;
+}
+
+async function runLocal(run: LocalRun, controller: AbortController): Promise<ItemOutcome[]> {
+  const { flags, loaded, plan, sets, reporter } = run;
+  const cwd = process.cwd();
+  const first = plan.items[0];
+  if (!first) throw new CoserError('INTERNAL', 'no run was planned');
+  // The environment (sharp, the model store) is imported only now: `coser run --help` and usage errors stay fast.
+  const { createLocalEnvironment } = await import('../../environment');
+  const env = createLocalEnvironment({
+    outputDir: run.outputDir,
+    inputRoots: [...plan.inputRoots, cwd, path.dirname(loaded.path)],
+    protectedPaths: [...plan.protectedPaths, loaded.path],
+    ...(flags.models ? { modelsDir: path.resolve(cwd, flags.models) } : {}),
+    ...(flags.maxPixels ? { limits: { maxPixels: flags.maxPixels } } : {}),
+  });
+
+  // Problems shared by every run are reported once, before any run: flags naming unknown inputs or params
+  // (usage, exit 2) and a graph that is structurally invalid (exit 1).
+  const applied = applyGraphInputs(loaded.graph, { inputs: first.inputs, set: sets, registry: env.registry });
+  if (hasErrors(applied.diagnostics)) {
+    reporter.onDiagnostics(first, applied.diagnostics);
+    throw usageError('--input/--set do not fit the graph (listed above)');
+  }
+  const structural = validateGraph(applied.graph, env.registry);
+  if (hasErrors(structural)) return invalid(structural, reporter, run.graphArg);
+  try {
+    return await runBatch({ graph: loaded.graph, items: plan.items, sets, env, reporter, signal: controller.signal });
+  } finally {
     await env.backend.releaseAll();
   }
 }
