@@ -3,6 +3,7 @@ import { CoserError, hasErrors } from '../errors';
 import { canonicalJson, sha256Hex } from '../graph/canonical';
 import { parseNodeParams } from '../graph/params';
 import type { GraphFile, GraphNode } from '../graph/schema';
+import { sha256HexSync } from '../graph/sha256-sync';
 import { validateGraph } from '../graph/validate';
 import type { ImageBuffer } from '../image/image-buffer';
 import type { RunEvent, RunOutputs } from './events';
@@ -127,7 +128,7 @@ export async function executeGraph(
       const params = parseParams(definition, node);
       const inputs: Record<string, unknown> = {};
       for (const edge of incoming.get(id) ?? []) inputs[edge.toPort] = values.get(edge.fromNode)?.[edge.fromPort];
-      const key = env.cache ? await cacheKey(definition, params, incoming.get(id) ?? [], keys) : undefined;
+      const key = env.cache ? cacheKey(definition, params, incoming.get(id) ?? [], keys) : undefined;
       keys.set(id, key);
 
       emit({ type: 'node:started', runId, node: id });
@@ -227,12 +228,12 @@ function parseParams(definition: AnyNodeDefinition, node: GraphNode): Record<str
  * The cache key of a node: its type, version, canonical params and the keys of the nodes feeding it (by port).
  * Volatile nodes, output nodes and everything downstream of them get no key: they always run.
  */
-async function cacheKey(
+function cacheKey(
   definition: AnyNodeDefinition,
   params: Record<string, unknown>,
   incoming: readonly IncomingEdge[],
   keys: ReadonlyMap<string, string | undefined>,
-): Promise<string | undefined> {
+): string | undefined {
   if (definition.volatile || definition.output) return undefined;
   const upstream: Record<string, string> = {};
   for (const edge of incoming) {
@@ -240,7 +241,7 @@ async function cacheKey(
     if (key === undefined) return undefined;
     upstream[edge.toPort] = `${key}:${edge.fromPort}`;
   }
-  return sha256Hex(canonicalJson({ type: definition.type, typeVersion: definition.typeVersion, params, upstream }));
+  return sha256HexSync(canonicalJson({ type: definition.type, typeVersion: definition.typeVersion, params, upstream }));
 }
 
 function checkOutputs(definition: AnyNodeDefinition, id: string, result: unknown): Record<string, unknown> {
