@@ -18,9 +18,10 @@ import {
   securityHeaders,
   tokenGuard,
 } from './http/security';
+import type { RunQueue } from './queue/run-queue';
 import { SqliteRunQueue } from './queue/sqlite-run-queue';
 import type { RunEngine } from './run-engine';
-import { RunScheduler } from './run-scheduler';
+import { RunScheduler, type SchedulerOptions } from './run-scheduler';
 import { TokenBucket } from './socket/rate-limit';
 import { attachSocketProtocol } from './socket/socket-protocol';
 
@@ -60,6 +61,10 @@ export interface CreateServerOptions {
   restPerSecond?: number;
   /** The runtime seam; default: the real registry, node host and executor (`createDefaultEngine`). */
   engine?: RunEngine;
+  /** The run queue; default SQLite in `dataDir/runs.db` (`coser serve --redis` passes a Redis one, docs/scaling.md). */
+  queue?: RunQueue;
+  /** Builds the scheduler; default `new RunScheduler(options)` (`--redis`: one that hands runs to workers). */
+  createScheduler?: (options: SchedulerOptions) => RunScheduler;
   log?: (message: string) => void;
 }
 
@@ -119,8 +124,8 @@ export async function createServer(options: CreateServerOptions): Promise<CoserS
       limits,
       ...(options.modelsDir ? { modelsDir: options.modelsDir } : {}),
     });
-  const queue = new SqliteRunQueue(join(dataDir, 'runs.db'));
-  const scheduler = new RunScheduler({
+  const queue = options.queue ?? new SqliteRunQueue(join(dataDir, 'runs.db'));
+  const schedulerOptions: SchedulerOptions = {
     queue,
     engine,
     runsDir,
@@ -128,7 +133,8 @@ export async function createServer(options: CreateServerOptions): Promise<CoserS
     queueCap: options.queueCap ?? 100,
     historyLimit: options.historyLimit ?? 1000,
     log,
-  });
+  };
+  const scheduler = options.createScheduler?.(schedulerOptions) ?? new RunScheduler(schedulerOptions);
 
   // Filled once the port is known (port 0 picks one at listen).
   const allowed = new Set<string>();
