@@ -49,8 +49,8 @@ export function diffuseToStart(z: Float32Array, schedule: RespacedSchedule, rng:
   const abar = schedule.alphasCumprod[schedule.alphasCumprod.length - 1]!;
   const a = Math.sqrt(abar);
   const b = Math.sqrt(1 - abar);
-  const out = new Float32Array(z.length);
-  for (let i = 0; i < z.length; i++) out[i] = a * z[i]! + b * rng.normal();
+  const out = rng.fill(new Float32Array(z.length));
+  for (let i = 0; i < z.length; i++) out[i] = a * z[i]! + b * out[i]!;
   return out;
 }
 
@@ -87,30 +87,41 @@ export async function sample(options: SampleOptions): Promise<Float32Array> {
   const total = schedule.timesteps.length;
   const x = options.start.slice();
   const x0 = new Float32Array(x.length);
+  const noise = method === 'ddpm' ? new Float32Array(x.length) : undefined;
   for (let k = total - 1; k >= 0; k--) {
     options.checkCancelled?.();
     const t = schedule.timesteps[k]!;
-    const eps = await options.predictEps(x, t, k);
+    const pending = options.predictEps(x, t, k);
+    // The network call is already dispatched (onnxruntime runs it off the JS thread): draw this step's noise
+    // meanwhile, so the sampler's own cost stays off the critical path. The stream order is unchanged.
+    if (noise && k > 0) rng.fill(noise);
+    const eps = await pending;
     if (eps.length !== x.length) {
       throw new RangeError(`the eps prediction has ${eps.length} values, the latent ${x.length}`);
     }
     const abar = schedule.alphasCumprod[k]!;
     const sqrtRecip = Math.sqrt(1 / abar);
     const sqrtRecipM1 = Math.sqrt(1 / abar - 1);
-    for (let i = 0; i < x.length; i++) x0[i] = sqrtRecip * x[i]! - sqrtRecipM1 * eps[i]!;
+    // One pass per step: x0 from eps (kept for previews), then the update of x in place.
     if (method === 'ddim') {
       const prev = schedule.alphasCumprodPrev[k]!;
       const a = Math.sqrt(prev);
       const b = Math.sqrt(1 - prev);
-      for (let i = 0; i < x.length; i++) x[i] = a * x0[i]! + b * eps[i]!;
+      for (let i = 0; i < x.length; i++) {
+        const e = eps[i]!;
+        const p0 = sqrtRecip * x[i]! - sqrtRecipM1 * e;
+        x0[i] = p0;
+        x[i] = a * p0 + b * e;
+      }
     } else {
       const c1 = schedule.posteriorMeanCoef1[k]!;
       const c2 = schedule.posteriorMeanCoef2[k]!;
-      if (k > 0) {
-        const sigma = Math.exp(0.5 * schedule.posteriorLogVarianceClipped[k]!);
-        for (let i = 0; i < x.length; i++) x[i] = c1 * x0[i]! + c2 * x[i]! + sigma * rng.normal();
-      } else {
-        for (let i = 0; i < x.length; i++) x[i] = c1 * x0[i]! + c2 * x[i]!;
+      const sigma = k > 0 ? Math.exp(0.5 * schedule.posteriorLogVarianceClipped[k]!) : 0;
+      for (let i = 0; i < x.length; i++) {
+        const xi = x[i]!;
+        const p0 = sqrtRecip * xi - sqrtRecipM1 * eps[i]!;
+        x0[i] = p0;
+        x[i] = c1 * p0 + c2 * xi + (sigma === 0 ? 0 : sigma * noise![i]!);
       }
     }
     options.onStep?.({ done: total - k, total, t, x, x0 });
