@@ -266,7 +266,7 @@ describe('coser run --server', () => {
     expect(stderr).toMatch(/\[resize\] done in \d+ ms/);
   });
 
-  it('refuses a wrong token (exit 1) and --server without a token (exit 2)', async () => {
+  it('refuses a wrong token (exit 1); --server without a token or with an unknown input is a usage error', async () => {
     if (!server) throw new Error('server did not start');
     const wrong = await coser(
       'run',
@@ -286,5 +286,17 @@ describe('coser run --server', () => {
     });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--server needs --token');
+    const unknownInput = await coser(
+      'run',
+      'resize.json',
+      '-i',
+      'photo=in/astronaut-lr.png',
+      '--server',
+      server.url,
+      '--token',
+      server.token,
+    );
+    expect(unknownInput.code).toBe(2);
+    expect(unknownInput.stderr).toContain('no input "photo"');
   });
 });

@@ -11,7 +11,6 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { EXIT, usageError } from '../errors';
 import { type LoadedGraphFile, loadGraphFile } from '../graph-file';
 import { runRemoteBatch } from '../remote/remote-batch';
-import { createRemoteClient } from '../remote/remote-client';
 import { createJsonReporter } from '../reporters/json-reporter';
 import { createPlainReporter } from '../reporters/plain-reporter';
 import type { ItemOutcome, ReporterStreams, RunReporter } from '../reporters/types';
@@ -86,7 +85,8 @@ async function runCommand(graphArg: string, flags: RunFlags): Promise<number> {
     const outcomes =
       flags.server !== undefined && token
         ? await runRemoteBatch({
-            client: createRemoteClient(flags.server, token),
+            url: flags.server,
+            token,
             graph: loaded.graph,
             items: plan.items,
             sets,
