@@ -1,4 +1,5 @@
 import type { CatalogEntry, Diagnostic, GraphFile } from '@coser/runtime';
+import { PORT_KINDS } from '@coser/runtime';
 import {
   Background,
   Controls,
@@ -65,6 +66,12 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
   const flow = useReactFlow<CoserFlowNode, CoserFlowEdge>();
   const [message, setMessage] = useState<{ text: string; kind: 'error' | 'info' } | undefined>(undefined);
   const report = useCallback((text: string, kind: 'error' | 'info' = 'info') => setMessage({ text, kind }), []);
+  // Messages fade after a while so that a stale refusal does not read as current.
+  useEffect(() => {
+    if (!message) return;
+    const timer = setTimeout(() => setMessage(undefined), message.kind === 'error' ? 8000 : 4000);
+    return () => clearTimeout(timer);
+  }, [message]);
   const runs = useRunController(worker, settings, report);
   const run = useStore(runs.runStore, (s) => s);
   const analysis = useMemo(() => createStore<AnalysisState>({ byNode: {}, staticInfo: {} }), []);
@@ -234,18 +241,35 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
     [flow, editor, handleOpened],
   );
 
+  // A clicked palette entry lands at the view's centre, moved right past any node already there.
   const addAtCenter = useCallback(
     (entry: CatalogEntry) => {
       const box = document.querySelector('.canvas')?.getBoundingClientRect();
-      const center = box ? { x: box.left + box.width / 2, y: box.top + box.height / 2 } : { x: 400, y: 300 };
-      const jitter = (editor.nodes.length % 5) * 24;
-      const p = flow.screenToFlowPosition(center);
-      editor.addNode(entry.type, { x: p.x - 110 + jitter, y: p.y - 60 + jitter });
+      const center = box ? { x: box.left + box.width / 3, y: box.top + box.height / 3 } : { x: 400, y: 300 };
+      const spot = flow.screenToFlowPosition(center);
+      const occupied = (x: number, y: number) =>
+        editor.nodes.some((n) => Math.abs(n.position.x - x) < 320 && Math.abs(n.position.y - y) < 160);
+      while (occupied(spot.x, spot.y)) spot.x += 340;
+      editor.addNode(entry.type, spot);
     },
     [editor, flow],
   );
 
   const beforeUrl = findBeforeUrl(editor.graph, runs.uploads);
+
+  // Wires take the colour of the kind they carry. Keyed on node types only, so dragging does not restyle them.
+  const typeSignature = editor.nodes.map((n) => `${n.id}=${n.data.nodeType}`).join('|');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: recomputed only when ids or types change (the signature)
+  const nodeTypesById = useMemo(() => new Map(editor.nodes.map((n) => [n.id, n.data.nodeType])), [typeSignature]);
+  const styledEdges = useMemo(
+    () =>
+      editor.edges.map((edge) => {
+        const nodeType = nodeTypesById.get(edge.source);
+        const kind = nodeType && edge.sourceHandle ? index.get(nodeType)?.outputs[edge.sourceHandle]?.kind : undefined;
+        return kind ? { ...edge, style: { stroke: PORT_KINDS[kind].color, strokeWidth: 2 } } : edge;
+      }),
+    [editor.edges, nodeTypesById, index],
+  );
 
   useAutomationApi(editor, runs, worker, openGraph);
 
@@ -294,7 +318,7 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
           <main className="canvas" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
             <ReactFlow<CoserFlowNode, CoserFlowEdge>
               nodes={editor.nodes}
-              edges={editor.edges}
+              edges={styledEdges}
               nodeTypes={nodeTypes}
               onNodesChange={editor.onNodesChange}
               onEdgesChange={editor.onEdgesChange}

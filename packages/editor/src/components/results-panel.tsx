@@ -1,4 +1,5 @@
-import { type RunState, runMetrics } from '../run/run-state';
+import { useEffect, useState } from 'react';
+import { type OutputFile, type RunState, runMetrics } from '../run/run-state';
 import { CompareSlider } from './compare-slider';
 import { formatMs } from './coser-node';
 
@@ -39,34 +40,9 @@ export function ResultsPanel({ run, beforeUrl }: ResultsPanelProps) {
           </tbody>
         </table>
       ) : null}
-      {run.files.map((file) => {
-        const size = sizes.get(file.name);
-        return (
-          <div key={file.name} className="result-file" data-testid="result-file" data-name={file.name}>
-            {file.mime.startsWith('image/') && beforeUrl && size ? (
-              <CompareSlider
-                before={beforeUrl}
-                after={file.url}
-                width={size.width}
-                height={size.height}
-                label={file.name}
-              />
-            ) : file.mime.startsWith('image/') ? (
-              <img className="result-image" src={file.url} alt={file.name} />
-            ) : null}
-            <div className="result-meta">
-              <span>{file.name}</span>
-              <span>
-                {size ? `${size.width}×${size.height} · ` : ''}
-                {(file.bytes / 1024).toFixed(1)} KiB
-              </span>
-              <a href={file.url} download={file.name} className="button">
-                Download
-              </a>
-            </div>
-          </div>
-        );
-      })}
+      {run.files.map((file) => (
+        <ResultFile key={file.name} file={file} size={sizes.get(file.name)} beforeUrl={beforeUrl} />
+      ))}
     </aside>
   );
 }
@@ -105,4 +81,49 @@ function imageSizes(run: RunState): Map<string, { width: number; height: number 
     }
   }
   return sizes;
+}
+
+/** One output file: an image (with the before/after slider when the input is known), its size and a download link. */
+function ResultFile({
+  file,
+  size,
+  beforeUrl,
+}: {
+  file: OutputFile;
+  size: { width: number; height: number } | undefined;
+  beforeUrl: string | undefined;
+}) {
+  const measured = useImageSize(file.mime.startsWith('image/') && !size ? file.url : undefined);
+  const dims = size ?? measured;
+  return (
+    <div className="result-file" data-testid="result-file" data-name={file.name}>
+      {file.mime.startsWith('image/') && beforeUrl && dims ? (
+        <CompareSlider before={beforeUrl} after={file.url} width={dims.width} height={dims.height} label={file.name} />
+      ) : file.mime.startsWith('image/') ? (
+        <img className="result-image" src={file.url} alt={file.name} />
+      ) : null}
+      <div className="result-meta">
+        <span>{file.name}</span>
+        <span data-testid="result-size">
+          {dims ? `${dims.width}×${dims.height} · ` : ''}
+          {(file.bytes / 1024).toFixed(1)} KiB
+        </span>
+        <a href={file.url} download={file.name} className="button">
+          Download
+        </a>
+      </div>
+    </div>
+  );
+}
+
+/** The natural size of an image URL (output summaries of files may not carry one). */
+function useImageSize(url: string | undefined): { width: number; height: number } | undefined {
+  const [size, setSize] = useState<{ width: number; height: number } | undefined>(undefined);
+  useEffect(() => {
+    if (!url) return;
+    const image = new Image();
+    image.onload = () => setSize({ width: image.naturalWidth, height: image.naturalHeight });
+    image.src = url;
+  }, [url]);
+  return size;
 }

@@ -64,12 +64,10 @@ export function createWebHost(options: WebHostOptions): WebHost {
       return bytes;
     },
 
+    // Outputs live in their own in-memory namespace (uploads are `uploads/NAME`), so one never replaces an input.
     async writeOutput(name, bytes) {
       if (!name || name.includes('/') || name.includes('\\') || name.includes('\0') || name === '.' || name === '..') {
         throw new CoserError('PATH_FORBIDDEN', `output name "${name}" must be a plain file name`);
-      }
-      if (uploads.has(name) || uploads.has(`uploads/${name}`)) {
-        throw new CoserError('OUTPUT_OVERWRITES_INPUT', `output "${name}" would replace an input of the run`);
       }
       outputs.set(name, bytes);
       options.onOutput(name, bytes, mimeOf(bytes));

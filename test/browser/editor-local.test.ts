@@ -1,0 +1,203 @@
+// The editor end to end in real Chromium: build it, serve it, wire a graph from the palette, run it on this device
+// (onnxruntime-web, WASM) and compare with onnxruntime-node in this process.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readEmbeddedGraph } from '@coser/nodes';
+import type { ModelStore } from '@coser/nodes/node';
+import { executeGraph, type GraphFile, type ImageBuffer, loadGraph } from '@coser/runtime';
+import { createLocalEnvironment } from '@coser/server';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SerializedImage } from '../../packages/editor/src/components/automation';
+import type { RunState } from '../../packages/editor/src/run/run-state';
+import {
+  buildEditor,
+  launchChromium,
+  MODELS_DIR,
+  REPO_ROOT,
+  type StaticServer,
+  serveEditor,
+  storeWithModel,
+} from './editor-harness';
+
+const MODEL = 'esrgan-medium-x4';
+const SAMPLE = join(REPO_ROOT, 'graphs/samples/astronaut-lr.png');
+const RESULTS = join(REPO_ROOT, 'test-results');
+
+let store: ModelStore;
+let dist: string;
+let server: StaticServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  store = await storeWithModel(MODEL);
+  dist = await buildEditor();
+  server = await serveEditor(dist, store);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+  // WASM explicitly: headless Chromium here has no WebGPU adapter anyway, and this keeps the test deterministic.
+  await page.addInitScript(() => {
+    if (!localStorage.getItem('coser.editor.settings')) {
+      localStorage.setItem('coser.editor.settings', JSON.stringify({ mode: 'local', backend: 'wasm' }));
+    }
+  });
+  await page.goto(server.url);
+  await page.waitForSelector('.sidebar .palette-item');
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dist) await rm(dist, { recursive: true, force: true });
+});
+
+const nodeSelector = (id: string) => `.react-flow__node[data-id="${id}"]`;
+
+async function handleCenter(node: string, port: string, type: 'source' | 'target') {
+  const box = await page
+    .locator(`${nodeSelector(node)} .react-flow__handle.${type}[data-handleid="${port}"]`)
+    .boundingBox();
+  if (!box) throw new Error(`handle ${node}.${port} (${type}) is not visible`);
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+async function drag(from: { x: number; y: number }, to: { x: number; y: number }) {
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move(to.x, to.y, { steps: 12 });
+  await page.mouse.up();
+}
+
+async function waitForRunEnd(): Promise<RunState> {
+  await page.waitForFunction(
+    () => {
+      const status = (window.coserEditor?.runState() as { status: string } | undefined)?.status;
+      return status === 'done' || status === 'error' || status === 'cancelled';
+    },
+    null,
+    { timeout: 180_000 },
+  );
+  return (await page.evaluate(() => window.coserEditor!.runState())) as RunState;
+}
+
+describe('editor in Chromium, running on this device', () => {
+  it('builds a graph from the palette, refuses a wrong wire, runs it with WASM and shows a 4x result', async () => {
+    // Load Image by clicking, Upscale Image through the search box.
+    await page.locator('.sidebar .palette-item', { hasText: 'Load Image' }).first().click();
+    await page.fill('.sidebar .palette-search', 'upscale image');
+    await page.press('.sidebar .palette-search', 'Enter');
+    await page.fill('.sidebar .palette-search', '');
+    await page.keyboard.press('Escape');
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('f');
+    await page.waitForTimeout(400);
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(2);
+
+    // A wire from an image output into the model input is refused, with the reason in the status bar.
+    await drag(
+      await handleCenter('loadImage', 'image', 'source'),
+      await handleCenter('upscaleImage', 'model', 'target'),
+    );
+    await expect
+      .poll(() => page.locator('[data-testid=statusbar]').textContent())
+      .toMatch(/Image output cannot feed a Model input/);
+    expect(await page.locator('.react-flow__edge').count()).toBe(0);
+
+    await drag(
+      await handleCenter('loadImage', 'image', 'source'),
+      await handleCenter('upscaleImage', 'image', 'target'),
+    );
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
+
+    // Dropping a wire on empty canvas opens the palette filtered to nodes that take an image: pick Save Image.
+    const out = await handleCenter('upscaleImage', 'image', 'source');
+    await drag(out, { x: out.x + 180, y: out.y + 60 });
+    const popup = page.locator('.palette.popup');
+    await popup.waitFor();
+    expect(await popup.textContent()).toMatch(/input of kind Image/);
+    expect(await popup.locator('.palette-item', { hasText: 'Load Image' }).count()).toBe(0);
+    await popup.locator('.palette-search').fill('save');
+    await popup.locator('.palette-item', { hasText: 'Save Image' }).first().click();
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(2);
+
+    await page.setInputFiles(`${nodeSelector('loadImage')} input[type=file]`, SAMPLE);
+    await page.selectOption(`${nodeSelector('upscaleImage')} .model-picker select`, MODEL);
+    await expect
+      .poll(() => page.locator(`${nodeSelector('loadImage')} .image-name`).textContent())
+      .toBe('uploads/astronaut-lr.png');
+    // Validation settles: no diagnostics left on any node.
+    await expect.poll(() => page.locator('.node-diagnostics').count(), { timeout: 5000 }).toBe(0);
+
+    await page.click('[data-testid=run]');
+    const state = await waitForRunEnd();
+    expect(state.error).toBeUndefined();
+    expect(state.status).toBe('done');
+    expect(state.nodes['upscaleImage']?.status).toBe('done');
+    expect(await page.textContent('[data-testid=run-target]')).toMatch(/onnxruntime-web\/wasm/);
+
+    const file = page.locator('[data-testid=result-file]').first();
+    await expect.poll(() => file.locator('[data-testid=result-size]').textContent()).toMatch(/^256×256/);
+    await expect.poll(() => page.locator('[data-testid=compare-slider]').count()).toBe(1);
+
+    // The output PNG is 4x the 64 px input and carries the graph that made it.
+    const png = await page.evaluate(async () => {
+      const { files } = window.coserEditor!.runState() as { files: { url: string }[] };
+      const blob = await (await fetch(files[0]!.url)).blob();
+      const bitmap = await createImageBitmap(blob);
+      return { width: bitmap.width, height: bitmap.height, bytes: [...new Uint8Array(await blob.arrayBuffer())] };
+    });
+    expect([png.width, png.height]).toEqual([256, 256]);
+    const embedded = loadGraph(readEmbeddedGraph(Uint8Array.from(png.bytes)));
+    expect(embedded.graph?.nodes.map((n) => n.type).sort()).toEqual([
+      'io.loadImage',
+      'io.saveImage',
+      'upscale.upscaleImage',
+    ]);
+
+    await page.keyboard.press('f');
+    await page.waitForTimeout(300);
+    await mkdir(RESULTS, { recursive: true });
+    await page.screenshot({ path: join(RESULTS, 'editor-local-run.png') });
+  });
+
+  it('gives the same upscaled image as onnxruntime-node (max difference under 1e-3)', async () => {
+    const graph = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
+    const web = (await page.evaluate(([g]) => window.coserEditor!.runForValues(g as never, ['upscaleImage']), [
+      graph,
+    ] as const)) as Record<string, Record<string, SerializedImage>>;
+    const webImage = web['upscaleImage']?.['image'];
+    expect(webImage).toBeDefined();
+
+    const outputDir = await mkdtemp(join(tmpdir(), 'coser-editor-parity-'));
+    try {
+      const env = createLocalEnvironment({
+        modelsDir: MODELS_DIR,
+        outputDir,
+        inputRoots: [join(REPO_ROOT, 'graphs/samples')],
+      });
+      const nodeGraph: GraphFile = {
+        ...graph,
+        nodes: graph.nodes.map((n) =>
+          n.id === 'loadImage' ? { ...n, params: { ...n.params, path: 'astronaut-lr.png' } } : n,
+        ),
+      };
+      const result = await executeGraph(nodeGraph, env);
+      expect(result.error).toBeUndefined();
+      const nodeImage = result.values.get('upscaleImage')?.['image'] as ImageBuffer;
+      expect([webImage!.width, webImage!.height, webImage!.channels]).toEqual([
+        nodeImage.width,
+        nodeImage.height,
+        nodeImage.channels,
+      ]);
+      let maxDiff = 0;
+      for (let i = 0; i < nodeImage.data.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(nodeImage.data[i]! - webImage!.data[i]!));
+      }
+      expect(maxDiff).toBeLessThan(1e-3);
+    } finally {
+      await rm(outputDir, { recursive: true, force: true });
+    }
+  });
+});
