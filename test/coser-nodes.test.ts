@@ -79,6 +79,26 @@ describe('CoSeR stage nodes on a contract model set', () => {
     expect([image.width, image.height]).toEqual([80, 48]);
   });
 
+  it('refuses an image whose x4 output passes the pixel cap, before any work', async () => {
+    const t = testContext(fx.host, backend);
+    const capped: ExecuteContext = { ...t.ctx, limits: { ...t.ctx.limits, maxPixels: 60 * 60 } };
+    await expect(vaeEncode.execute({ set, image: lr }, {}, capped)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
+    await expect(preSr.execute({ set, image: lr }, {}, capped)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
+    const params = {
+      ...sampling,
+      tileSize: 64,
+      tileOverlap: 32,
+      patchSize: 1280,
+      patchStride: 1000,
+      decoder: 'cfw' as const,
+      fusion: 0.5,
+    };
+    await expect(tiledSuperResolve.execute({ set, image: lr, ...tokens }, params, capped)).rejects.toMatchObject({
+      code: 'IMAGE_TOO_LARGE',
+    });
+    expect(backend.open.size).toBe(0);
+  });
+
   it('reports progress per step and latent previews every N steps', async () => {
     const t = testContext(fx.host, backend);
     await generateReference.execute({ set, latent: zLr, ...tokens }, { ...sampling, steps: 6, previewEvery: 2 }, t.ctx);

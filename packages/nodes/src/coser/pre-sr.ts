@@ -1,7 +1,7 @@
 import { defineNode, port } from '@coser/runtime';
 import { z } from 'zod';
 import { runStage, withStage } from './stage';
-import { imageTensor, SR_SCALE, tensorImage } from './tensors';
+import { checkOutputSize, imageTensor, SR_SCALE, tensorImage } from './tensors';
 
 /** CoSeR's pre-SR network (MSRResNet x4): a quick upscale whose output the cognitive encoder looks at. */
 export const preSr = defineNode({
@@ -22,6 +22,7 @@ export const preSr = defineNode({
     return { image: { width: image.width * SR_SCALE, height: image.height * SR_SCALE, channels: 3 } };
   },
   async execute({ set, image }, _params, ctx) {
+    checkOutputSize(image, ctx);
     const out = await withStage(
       ctx,
       set,

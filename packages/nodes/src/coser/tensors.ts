@@ -1,4 +1,4 @@
-import type { ImageBuffer, StaticInfo, Tensor } from '@coser/runtime';
+import type { ExecuteContext, ImageBuffer, StaticInfo, Tensor } from '@coser/runtime';
 import { CoserError, createImage, float32Tensor } from '@coser/runtime';
 import { resampleImage } from '../lib/resample';
 import { VAE_FACTOR } from './contract';
@@ -71,6 +71,19 @@ export function cropTopLeft(image: ImageBuffer, width: number, height: number): 
     }
   }
   return createImage(width, height, image.channels, out, image.meta);
+}
+
+/** Refuses (IMAGE_TOO_LARGE) an LR image whose padded x4 result would pass the run's pixel cap, before any work. */
+export function checkOutputSize(lr: ImageBuffer, ctx: Pick<ExecuteContext, 'node' | 'limits'>): void {
+  const width = paddedSize(lr.width * SR_SCALE);
+  const height = paddedSize(lr.height * SR_SCALE);
+  if (width * height > ctx.limits.maxPixels) {
+    throw new CoserError(
+      'IMAGE_TOO_LARGE',
+      `a ${lr.width}x${lr.height} image gives ${width}x${height} px at x4, over the cap of ${ctx.limits.maxPixels} pixels`,
+      { node: ctx.node, port: 'image' },
+    );
+  }
 }
 
 /** Rounds a pixel size up to the multiple the latent grid needs. */

@@ -7,7 +7,7 @@ import { diffuse, samplingParams } from './diffuse';
 import { aiaEps } from './guided-eps';
 import { MAX_SEED } from './rng';
 import { withStage } from './stage';
-import { concatTokens, cropTopLeft, PIXEL_MULTIPLE, SR_SCALE, upscaledInput } from './tensors';
+import { checkOutputSize, concatTokens, cropTopLeft, PIXEL_MULTIPLE, SR_SCALE, upscaledInput } from './tensors';
 import { decodeLatent, decoderParams } from './vae-decode';
 import { encodeLatent } from './vae-encode';
 
@@ -105,14 +105,15 @@ export const tiledSuperResolve = defineNode({
         param: 'patchStride',
       });
     }
+    checkOutputSize(image, ctx);
     const pixels = upscaledInput(image);
     const patches = planPixelPatches(pixels.width, pixels.height, params.patchSize, params.patchStride);
-    const patchPixels = patches.map((p) => cropImage(pixels, p));
-    // Phase by phase, so each network is loaded once whatever the number of patches.
+    // Phase by phase, so each network is loaded once whatever the number of patches. Patch pixels are cropped
+    // again when needed instead of being kept: only latents (64x smaller) live across phases.
     const lrLatents: Tensor<'float32'>[] = [];
-    for (const p of patchPixels) lrLatents.push(await encodeLatent(ctx, set, p));
+    for (const p of patches) lrLatents.push(await encodeLatent(ctx, set, cropImage(pixels, p)));
     const zeroRefs = new Map<string, Tensor<'float32'>>();
-    for (const p of patchPixels) {
+    for (const p of patches) {
       const key = `${p.width}x${p.height}`;
       if (!zeroRefs.has(key)) zeroRefs.set(key, await encodeLatent(ctx, set, createImage(p.width, p.height, 3)));
     }
@@ -151,7 +152,7 @@ export const tiledSuperResolve = defineNode({
     const count = new Float32Array(pixels.width * pixels.height);
     for (let i = 0; i < patches.length; i++) {
       const p = patches[i]!;
-      const decoded = await decodeLatent(ctx, set, restored[i]!, { ...params, lrPixels: patchPixels[i]! });
+      const decoded = await decodeLatent(ctx, set, restored[i]!, { ...params, lrPixels: cropImage(pixels, p) });
       for (let y = 0; y < p.height; y++) {
         for (let x = 0; x < p.width; x++) {
           const pos = (p.y + y) * pixels.width + p.x + x;

@@ -3,7 +3,7 @@ import { defineNode, float32Tensor, port } from '@coser/runtime';
 import { z } from 'zod';
 import { LATENT_SCALE } from './contract';
 import { runStage, type StageContext, withStage } from './stage';
-import { imageTensor, latentStatic, upscaledInput } from './tensors';
+import { checkOutputSize, imageTensor, latentStatic, upscaledInput } from './tensors';
 
 /** Encodes a [-1, 1] pixel image with the set's VAE encoder, scaled by 0.18215. */
 export async function encodeLatent(
@@ -42,6 +42,7 @@ export const vaeEncode = defineNode({
     return { latent: latentStatic(image) };
   },
   async execute({ set, image }, _params, ctx) {
+    checkOutputSize(image, ctx);
     return { latent: await encodeLatent(ctx, set, upscaledInput(image)) };
   },
 });
