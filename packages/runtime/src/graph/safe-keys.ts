@@ -17,8 +17,12 @@ export type ScanProblem =
  * the first forbidden key, excessive nesting, cycle or non-JSON member (function, symbol, class instance).
  */
 export function scanValue(value: unknown, maxDepth: number): ScanProblem | undefined {
-  type Frame = { value: unknown; path: string; depth: number } | { exit: object };
-  const stack: Frame[] = [{ value, path: '', depth: 0 }];
+  // Paths are built only when a problem is found: each frame points at its parent instead of carrying a string,
+  // which keeps scanning a large graph cheap (no string per value).
+  type Visit = { value: unknown; parent: Visit | undefined; key: string | number; depth: number };
+  type Frame = Visit | { exit: object };
+  const root: Visit = { value, parent: undefined, key: '', depth: 0 };
+  const stack: Frame[] = [root];
   // Objects on the path from the root (a repeat there is a cycle) and objects already scanned (a shared, diamond
   // reference is fine and is not walked twice).
   const onPath = new Set<object>();
@@ -33,34 +37,53 @@ export function scanValue(value: unknown, maxDepth: number): ScanProblem | undef
     const current = item.value;
     if (current === null || typeof current !== 'object') {
       if (typeof current === 'function' || typeof current === 'symbol' || typeof current === 'bigint') {
-        return { kind: 'not-json', path: item.path, what: typeof current };
+        return { kind: 'not-json', path: pathOf(item), what: typeof current };
       }
       continue;
     }
     if (done.has(current)) continue;
-    if (onPath.has(current)) return { kind: 'cycle', path: item.path };
-    if (item.depth >= maxDepth) return { kind: 'too-deep', path: item.path };
+    if (onPath.has(current)) return { kind: 'cycle', path: pathOf(item) };
+    if (item.depth >= maxDepth) return { kind: 'too-deep', path: pathOf(item) };
     onPath.add(current);
     stack.push({ exit: current });
     if (Array.isArray(current)) {
       for (let i = current.length - 1; i >= 0; i--) {
-        stack.push({ value: current[i], path: `${item.path}[${i}]`, depth: item.depth + 1 });
+        stack.push({ value: current[i], parent: item, key: i, depth: item.depth + 1 });
       }
       continue;
     }
     const proto = Object.getPrototypeOf(current);
     if (proto !== Object.prototype && proto !== null) {
-      return { kind: 'not-json', path: item.path, what: proto?.constructor?.name ?? 'object' };
+      return { kind: 'not-json', path: pathOf(item), what: proto?.constructor?.name ?? 'object' };
     }
     const keys = Object.keys(current);
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
-      const path = item.path ? `${item.path}.${key}` : key;
-      if (isForbiddenKey(key)) return { kind: 'forbidden-key', path, key };
-      stack.push({ value: (current as Record<string, unknown>)[key], path, depth: item.depth + 1 });
+      const child: Visit = {
+        value: (current as Record<string, unknown>)[key],
+        parent: item,
+        key,
+        depth: item.depth + 1,
+      };
+      if (isForbiddenKey(key)) return { kind: 'forbidden-key', path: pathOf(child), key };
+      stack.push(child);
     }
   }
   return undefined;
+}
+
+/** `nodes[2].params.x` for a frame, from its parent chain. */
+function pathOf(frame: { parent: unknown; key: string | number }): string {
+  const parts: (string | number)[] = [];
+  for (let f: { parent: unknown; key: string | number } | undefined = frame; f?.parent; f = f.parent as typeof f) {
+    parts.push(f.key);
+  }
+  let out = '';
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const part = parts[i]!;
+    out += typeof part === 'number' ? `[${part}]` : out ? `.${part}` : part;
+  }
+  return out;
 }
 
 /**
