@@ -1,4 +1,4 @@
-// `coser models contract-set DIR` (registered in-process on a `models` command, as commands/models.ts does) and
+// `coser models contract-set DIR` (as a child process, and registered in-process on a bare `models` command) and
 // `coser run graphs/coser-x4.json --models DIR` as a real child process.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,7 +28,13 @@ async function contractSet(...args: string[]): Promise<void> {
 describe('coser models contract-set', () => {
   it('writes a model set that passes the contract check', async () => {
     const target = path.join(dir, 'models', 'contract');
-    await contractSet(target, '--channels', '4', '--tokens', '8', '--seed', '3');
+    // Through the real command line (commands/models.ts registers the subcommand).
+    const result = await runCli(['models', 'contract-set', target, '--channels', '4', '--tokens', '8', '--seed', '3'], {
+      cwd: dir,
+    });
+    expect(hasStackTrace(result.stderr), result.stderr).toBe(false);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('wrote a contract model set');
     const host = createNodeHost({
       inputRoots: [dir],
       outputDir: path.join(dir, 'out'),
