@@ -1,12 +1,13 @@
 // The `coser` command line end to end: every test spawns `node packages/server/bin/coser.js` as a real child
 // process (pipes, not a terminal) and checks exit codes, files written and what was printed.
+import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CoserServer, createServer } from '@coser/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGraph } from './helpers/graphs';
 import { copySamples, pngSize, SAMPLE_NAMES, writeTruncatedPng } from './helpers/images';
-import { GRAPHS_DIR } from './helpers/paths';
+import { COSER_BIN, GRAPHS_DIR } from './helpers/paths';
 import { hasStackTrace, parseNdjson, runCli } from './helpers/run-cli';
 import { makeTempDir } from './helpers/temp-dir';
 
@@ -152,6 +153,19 @@ describe('coser run', () => {
     expect(stdout).toMatch(/metrics:\n\s+psnr/);
     const row = stdout.split('\n').find((l) => l.trim().startsWith('compare'));
     expect(row).toMatch(/compare\s+\d+\.\d+/);
+  });
+
+  it('draws one progress bar per node on a terminal', async (ctx) => {
+    // `script` (util-linux) gives the command a pseudo-terminal, as a user's shell would.
+    if (spawnSync('script', ['--version']).status !== 0) ctx.skip('needs util-linux `script` for a pseudo-terminal');
+    const command = `"${process.execPath}" "${COSER_BIN}" run resize.json -i image=in/astronaut-lr.png -o out-tty`;
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    expect(result.status, result.stdout).toBe(0);
+    // Cursor control codes mean bars were drawn (plain lines never contain them).
+    expect(result.stdout).toContain('\u001b[');
+    for (const node of ['load', 'resize', 'save']) expect(result.stdout).toMatch(new RegExp(`${node}\\s+#+ 100%`));
+    expect(result.stdout).toContain(path.join('out-tty', 'astronaut-lr-x2.png'));
+    expect(hasStackTrace(result.stdout)).toBe(false);
   });
 
   it('gives graph problems their codes and exit 1: unknown node type, cycle, not JSON, missing file', async () => {
