@@ -1,0 +1,140 @@
+// The editor driving a real `coser serve` (createServer) in Chromium: token from the URL fragment, graph opened from a
+// file, image uploaded over REST, run over socket.io, output fetched with the token, and a run resumed after reload.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CoserServer, createServer } from '@coser/server';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunState } from '../../packages/editor/src/run/run-state';
+import { buildEditor, launchChromium, MODELS_DIR, REPO_ROOT, storeWithModel } from './editor-harness';
+
+const MODEL = 'esrgan-medium-x4';
+const SAMPLE = join(REPO_ROOT, 'graphs/samples/astronaut-lr.png');
+
+const graph = {
+  format: 'coser-graph',
+  version: 1,
+  name: 'Server upscale',
+  description: 'Load Image -> Upscale Image -> Save Image, run on the server',
+  nodes: [
+    { id: 'load', type: 'io.loadImage', typeVersion: 1, params: { path: '' }, position: { x: 0, y: 0 } },
+    { id: 'up', type: 'upscale.upscaleImage', typeVersion: 1, params: { model: MODEL }, position: { x: 320, y: 0 } },
+    { id: 'save', type: 'io.saveImage', typeVersion: 1, params: {}, position: { x: 660, y: 0 } },
+  ],
+  edges: [
+    { from: { node: 'load', port: 'image' }, to: { node: 'up', port: 'image' } },
+    { from: { node: 'up', port: 'image' }, to: { node: 'save', port: 'image' } },
+  ],
+  inputs: {},
+};
+
+let work: string;
+let dist: string;
+let server: CoserServer;
+let browser: Browser;
+let page: Page;
+/** Output file names of the first run, checked again after the reload. */
+let firstFiles: string[] = [];
+
+beforeAll(async () => {
+  await storeWithModel(MODEL);
+  work = await mkdtemp(join(tmpdir(), 'coser-editor-server-'));
+  dist = await buildEditor();
+  server = await createServer({ dataDir: join(work, 'data'), modelsDir: MODELS_DIR, editorDir: dist, port: 0 });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dist) await rm(dist, { recursive: true, force: true });
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+async function runState(): Promise<RunState> {
+  return (await page.evaluate(() => window.coserEditor?.runState())) as RunState;
+}
+
+async function waitForRunEnd(): Promise<RunState> {
+  await page.waitForFunction(
+    () => {
+      const status = (window.coserEditor?.runState() as { status: string } | undefined)?.status;
+      return status === 'done' || status === 'error' || status === 'cancelled';
+    },
+    null,
+    { timeout: 120_000 },
+  );
+  return runState();
+}
+
+describe('editor in Chromium, running on coser serve', () => {
+  it('takes the token from the URL, opens a graph file, uploads, runs over socket.io and shows the output', async () => {
+    await page.goto(`${server.url}/#token=${server.token}`);
+    await page.waitForSelector('.sidebar .palette-item');
+    // The token left the address bar and the editor switched to the server.
+    expect(new URL(page.url()).hash).toBe('');
+    await expect.poll(() => page.textContent('[data-testid=run-target]')).toMatch(/Server · connected/);
+    expect(page.url()).not.toContain(server.token);
+
+    const file = join(work, 'server-upscale.json');
+    await writeFile(file, JSON.stringify(graph));
+    await page.setInputFiles('[data-testid=open-file]', file);
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(3);
+    await expect.poll(() => page.locator('.graph-name').inputValue()).toBe('Server upscale');
+
+    // The model picker lists the server's installed models.
+    const options = await page.locator('.react-flow__node[data-id="up"] .model-picker option').allTextContents();
+    expect(options).toContain(MODEL);
+
+    await page.setInputFiles('.react-flow__node[data-id="load"] input[type=file]', SAMPLE);
+    // The server names uploads itself (a UUID): the param holds that name.
+    await expect
+      .poll(() => page.locator('.react-flow__node[data-id="load"] .image-name').textContent())
+      .toMatch(/\.png$/);
+
+    await page.click('[data-testid=run]');
+    const state = await waitForRunEnd();
+    expect(state.error).toBeUndefined();
+    expect(state.status).toBe('done');
+    expect(state.target).toBe('server');
+    expect(state.nodes['up']?.status).toBe('done');
+    await expect.poll(async () => (await runState()).files.length).toBe(1);
+    firstFiles = (await runState()).files.map((f) => f.name);
+    await expect
+      .poll(() => page.locator('[data-testid=result-file] [data-testid=result-size]').textContent())
+      .toMatch(/^256×256/);
+    await mkdir(join(REPO_ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(REPO_ROOT, 'test-results/editor-server-run.png') });
+  });
+
+  it('resumes watching a run after a reload (replays its stored events and fetches its outputs)', async () => {
+    const { runId } = await runState();
+    expect(runId).toBeDefined();
+    // As if the page had been closed mid-run: the editor keeps the id of an unfinished server run.
+    await page.evaluate((id) => localStorage.setItem('coser.editor.activeRun', id!), runId);
+    await page.reload();
+    await page.waitForSelector('.sidebar .palette-item');
+    const state = await waitForRunEnd();
+    expect(state.runId).toBe(runId);
+    expect(state.status).toBe('done');
+    expect(state.nodes['up']?.status).toBe('done');
+    await expect.poll(async () => (await runState()).files.map((f) => f.name)).toEqual(firstFiles);
+    // The graph itself survived the reload too (autosave).
+    expect(await page.locator('.graph-name').inputValue()).toBe('Server upscale');
+  });
+
+  it('reports a graph the server refuses without losing the editor state', async () => {
+    await page.evaluate(() => {
+      const g = window.coserEditor!.getGraph();
+      window.coserEditor!.openGraph({ ...g, edges: g.edges.slice(0, 1) });
+    });
+    await page.click('[data-testid=run]');
+    const state = await waitForRunEnd();
+    expect(state.status).toBe('error');
+    expect(state.error?.code).toBe('INPUT_UNCONNECTED');
+    await expect.poll(() => page.textContent('[data-testid=statusbar]')).toMatch(/Run refused/);
+    expect(await page.locator('.react-flow__node').count()).toBe(3);
+  });
+});
