@@ -105,6 +105,8 @@ interface NodeRecord {
 interface Initializer {
   name: string;
   tensor: OnnxTensorValue;
+  /** Stored in a separate file (ONNX external data) instead of raw_data. */
+  external?: { location: string; offset: number; length: number };
 }
 
 const IR_VERSION = 8;
@@ -162,6 +164,27 @@ export class OnnxGraphBuilder {
     checkTensor(dtype, dims, data);
     const name = this.unique(nameHint);
     this.initializers.push({ name, tensor: { dtype, dims: [...dims], data } });
+    return name;
+  }
+
+  /**
+   * Adds a constant whose bytes live in another file (ONNX external data), `length` bytes at `offset` of
+   * `location` (relative to the model file). The model manager refuses locations outside the models folder.
+   */
+  externalInitializer(
+    nameHint: string,
+    dtype: OnnxDType,
+    dims: readonly number[],
+    location: string,
+    options: { offset?: number; length?: number } = {},
+  ): string {
+    const name = this.unique(nameHint);
+    const size = dims.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[dtype];
+    this.initializers.push({
+      name,
+      tensor: { dtype, dims: [...dims], data: new Uint8Array(0) },
+      external: { location, offset: options.offset ?? 0, length: options.length ?? size },
+    });
     return name;
   }
 
@@ -225,7 +248,8 @@ export class OnnxGraphBuilder {
     w.uint32(tag(2, WIRE_LEN)).string(this.name);
     for (const init of this.initializers) {
       w.uint32(tag(5, WIRE_LEN)).fork();
-      writeTensor(w, init.tensor, init.name);
+      if (init.external) writeExternalTensor(w, init.tensor, init.name, init.external);
+      else writeTensor(w, init.tensor, init.name);
       w.ldelim();
     }
     for (const v of this.inputs) {
@@ -309,6 +333,37 @@ function writeTensor(w: protobuf.Writer, t: OnnxTensorValue, name: string): void
   if (name) w.uint32(tag(8, WIRE_LEN)).string(name);
   w.uint32(tag(9, WIRE_LEN)).bytes(littleEndianBytes(t.data));
 }
+
+function writeExternalTensor(
+  w: protobuf.Writer,
+  t: OnnxTensorValue,
+  name: string,
+  external: { location: string; offset: number; length: number },
+): void {
+  for (const d of t.dims) w.uint32(tag(1, WIRE_VARINT)).int64(d);
+  w.uint32(tag(2, WIRE_VARINT)).int32(ONNX_DATA_TYPE[t.dtype]);
+  w.uint32(tag(8, WIRE_LEN)).string(name);
+  for (const [key, value] of [
+    ['location', external.location],
+    ['offset', String(external.offset)],
+    ['length', String(external.length)],
+  ]) {
+    w.uint32(tag(13, WIRE_LEN)).fork();
+    w.uint32(tag(1, WIRE_LEN)).string(key!);
+    w.uint32(tag(2, WIRE_LEN)).string(value!);
+    w.ldelim();
+  }
+  w.uint32(tag(14, WIRE_VARINT)).int32(1); // data_location = EXTERNAL
+}
+
+const BYTES_PER_ELEMENT: Readonly<Record<OnnxDType, number>> = {
+  float32: 4,
+  float16: 2,
+  int64: 8,
+  int32: 4,
+  uint8: 1,
+  bool: 1,
+};
 
 function writeValueInfo(w: protobuf.Writer, v: ValueInfo): void {
   w.uint32(tag(1, WIRE_LEN)).string(v.name);
