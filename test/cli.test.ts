@@ -1,6 +1,6 @@
 // The `coser` command line end to end: every test spawns `node packages/server/bin/coser.js` as a real child
 // process (pipes, not a terminal) and checks exit codes, files written and what was printed.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CoserServer, createServer } from '@coser/server';
@@ -166,6 +166,45 @@ describe('coser run', () => {
     for (const node of ['load', 'resize', 'save']) expect(result.stdout).toMatch(new RegExp(`${node}\\s+#+ 100%`));
     expect(result.stdout).toContain(path.join('out-tty', 'astronaut-lr-x2.png'));
     expect(hasStackTrace(result.stdout)).toBe(false);
+  });
+
+  it('Ctrl-C cancels the run in progress and skips the rest (exit 130)', async () => {
+    const slow = await writeGraph(
+      dir,
+      'slow.json',
+      [
+        { id: 'load', type: 'io.loadImage' },
+        { id: 'big', type: 'image.resize', params: { scale: 16, filter: 'lanczos' } },
+        { id: 'bigger', type: 'image.resize', params: { scale: 4, filter: 'lanczos' } },
+        { id: 'save', type: 'io.saveImage', params: { filename: '{name}-huge' } },
+      ],
+      ['load.image -> big.image', 'big.image -> bigger.image', 'bigger.image -> save.image'],
+      { image: 'load.path' },
+    );
+    const child = spawn(process.execPath, [COSER_BIN, 'run', slow, '-i', 'image=in', '-o', 'out-cancel', '--json'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (!interrupted && stdout.includes('"node:started"')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(130);
+    const lines = parseNdjson(stdout);
+    expect(lines.map((l) => l['type'])).toContain('run:cancelled');
+    const summary = lines.at(-1);
+    expect(summary?.['type']).toBe('cli:summary');
+    const runs = summary?.['runs'] as { status: string }[];
+    expect(runs.map((r) => r.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect(hasStackTrace(stderr)).toBe(false);
   });
 
   it('gives graph problems their codes and exit 1: unknown node type, cycle, not JSON, missing file', async () => {
