@@ -5,6 +5,7 @@ import { registerNodesCommand } from './commands/nodes';
 import { registerRunCommand } from './commands/run';
 import { registerServeCommand } from './commands/serve';
 import { registerValidateCommand } from './commands/validate';
+import { registerWorkerCommand } from './commands/worker';
 import { EXIT, exitCodeFor, formatError } from './errors';
 
 /**
@@ -28,6 +29,7 @@ export function createProgram(): Command {
   // Commands owned by other parts of the project register here, one line each:
   registerModelsCommand(program);
   registerServeCommand(program);
+  registerWorkerCommand(program);
 
   return program;
 }

@@ -10,6 +10,7 @@ interface ServeFlags {
   allowOrigin: string[];
   concurrency: string;
   queueCap: string;
+  redis?: string;
 }
 
 /** Time running runs get to finish after SIGTERM/SIGINT before they are marked interrupted. */
@@ -48,6 +49,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--concurrency <n>', 'runs at a time', '1')
     .option('--queue-cap <n>', 'queued runs at most; more are refused with QUEUE_FULL', '100')
+    .option('--redis <url>', 'queue runs in Redis for `coser worker`s instead of running them here (docs/scaling.md)')
     .action(async (flags: ServeFlags) => {
       const port = integer(flags.port, 'port', 0, 65535);
       const concurrency = integer(flags.concurrency, 'concurrency', 1, 64);
@@ -58,6 +60,9 @@ export function registerServeCommand(program: Command): void {
         }
       }
       const { createServer } = await import('../../server/create-server');
+      const scaleOut = flags.redis
+        ? await (await import('../../scale/redis-server-options')).redisServerOptions({ redisUrl: flags.redis })
+        : {};
       const server = await createServer({
         host: flags.host,
         port,
@@ -66,6 +71,7 @@ export function registerServeCommand(program: Command): void {
         concurrency,
         queueCap,
         ...(flags.models ? { modelsDir: flags.models } : {}),
+        ...scaleOut,
       });
       const out = process.stdout;
       out.write(`coser server listening on ${server.url}\n`);
