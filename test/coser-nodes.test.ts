@@ -65,6 +65,13 @@ describe('CoSeR stage nodes on a contract model set', () => {
       const { image } = await vaeDecode.execute({ set, latent, lr }, { decoder, fusion: 0.5 }, ctx);
       expect([image.width, image.height, image.channels]).toEqual([64, 64, 3]);
       expect(image.data.every((v) => v >= 0 && v <= 1)).toBe(true);
+      // provenance: the set's files by name and sha256
+      const models = image.meta?.models ?? [];
+      expect(models).toContainEqual({
+        name: 'contract/unet_aia.onnx',
+        sha256: fx.manifest.files['unet_aia.onnx']!.sha256,
+      });
+      expect(models.some((m) => m.name === 'contract/cfw_decoder.onnx')).toBe(decoder === 'cfw');
     }
     // stages load and release their sessions in turn
     expect(backend.open.size).toBe(0);

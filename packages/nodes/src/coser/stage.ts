@@ -1,4 +1,4 @@
-import type { ExecuteContext, InferenceSession, ModelSetRef, ModelSource, Tensor } from '@coser/runtime';
+import type { ExecuteContext, ImageMeta, InferenceSession, ModelSetRef, ModelSource, Tensor } from '@coser/runtime';
 import { CoserError } from '@coser/runtime';
 import { type CoserFileName, contractFile, EXPORT_DOCS } from './contract';
 import { type ModelSetManifest, modelSetManifestSchema } from './model-set';
@@ -136,3 +136,25 @@ export async function readSetTensor(
   for (let i = 0; i < size; i++) data[i] = view.getFloat32(i * 4, true);
   return { dtype: 'float32', dims: [...entry.shape], data };
 }
+
+/** Provenance of an image a set produced: the set's files by name and sha256 (what saved outputs record). */
+export function setProvenance(set: ModelSetRef, files: readonly CoserFileName[]): NonNullable<ImageMeta['models']> {
+  const manifest = setManifest(set);
+  return files.flatMap((file) => {
+    const entry = manifest.files[file];
+    return entry ? [{ name: `${set.name}/${file}`, sha256: entry.sha256 }] : [];
+  });
+}
+
+/** The files a full CoSeR restoration runs (for provenance). */
+export const PIPELINE_FILES: readonly CoserFileName[] = [
+  'presr.onnx',
+  'clip_vision.onnx',
+  'cog_adapter.onnx',
+  'positive.bin',
+  'negative.bin',
+  'vae_encoder.onnx',
+  'controlnet.onnx',
+  'unet_aia.onnx',
+  'unet_gen.onnx',
+];

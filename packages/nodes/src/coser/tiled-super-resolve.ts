@@ -1,12 +1,12 @@
-import type { ImageBuffer, Tensor } from '@coser/runtime';
+import type { ImageBuffer, ImageMeta, Tensor } from '@coser/runtime';
 import { CoserError, createImage, defineNode, float32Tensor, port } from '@coser/runtime';
 import { z } from 'zod';
 import { latentTileParams } from './aia-sample';
-import { COGNITIVE_TOKENS, TEXT_TOKENS, VAE_FACTOR } from './contract';
+import { COGNITIVE_TOKENS, type CoserFileName, TEXT_TOKENS, VAE_FACTOR } from './contract';
 import { diffuse, samplingParams } from './diffuse';
 import { aiaEps } from './guided-eps';
 import { MAX_SEED } from './rng';
-import { withStage } from './stage';
+import { PIPELINE_FILES, setProvenance, withStage } from './stage';
 import { checkOutputSize, concatTokens, cropTopLeft, PIXEL_MULTIPLE, SR_SCALE, upscaledInput } from './tensors';
 import { decodeLatent, decoderParams } from './vae-decode';
 import { encodeLatent } from './vae-encode';
@@ -166,7 +166,15 @@ export const tiledSuperResolve = defineNode({
     }
     const plane = pixels.width * pixels.height;
     for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! / count[i % plane]!;
-    const full = createImage(pixels.width, pixels.height, 3, sum, image.meta);
+    const decoders: CoserFileName[] =
+      params.decoder === 'cfw' ? ['cfw_features.onnx', 'cfw_decoder.onnx'] : ['vae_decoder.onnx'];
+    const meta: ImageMeta = {
+      ...image.meta,
+      models: [...(image.meta?.models ?? []), ...setProvenance(set, [...PIPELINE_FILES, ...decoders])],
+      seeds: patches.map((_, i) => (params.seed + i) % (MAX_SEED + 1)),
+      tiles: { size: params.tileSize, overlap: params.tileOverlap },
+    };
+    const full = createImage(pixels.width, pixels.height, 3, sum, meta);
     return { image: cropTopLeft(full, image.width * SR_SCALE, image.height * SR_SCALE) };
   },
 });

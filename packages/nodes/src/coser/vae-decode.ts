@@ -1,8 +1,9 @@
 import type { ImageBuffer, ModelSetRef, Tensor } from '@coser/runtime';
 import { CoserError, createImage, defineNode, float32Tensor, port } from '@coser/runtime';
 import { z } from 'zod';
+import type { CoserFileName } from './contract';
 import { LATENT_SCALE, VAE_FACTOR } from './contract';
-import { runStage, type StageContext, withStage } from './stage';
+import { PIPELINE_FILES, runStage, type StageContext, setProvenance, withStage } from './stage';
 import { cropTopLeft, imageTensor, latentDims, SR_SCALE, tensorImage, upscaledInput } from './tensors';
 
 /** Decoder choice: StableSR's CFW decoder (fuses LR encoder features) or the plain SD decoder. */
@@ -91,8 +92,10 @@ export const vaeDecode = defineNode({
   async execute({ set, latent, lr }, params, ctx) {
     latentDims(latent);
     const image = await decodeLatent(ctx, set, latent, { ...params, ...(lr ? { lrPixels: upscaledInput(lr) } : {}) });
-    if (!lr) return { image };
-    const cropped = cropTopLeft(image, lr.width * SR_SCALE, lr.height * SR_SCALE);
-    return { image: lr.meta ? { ...cropped, meta: lr.meta } : cropped };
+    const decoders: CoserFileName[] =
+      params.decoder === 'cfw' ? ['cfw_features.onnx', 'cfw_decoder.onnx'] : ['vae_decoder.onnx'];
+    const models = setProvenance(set, [...PIPELINE_FILES, ...decoders]);
+    const out = lr ? cropTopLeft(image, lr.width * SR_SCALE, lr.height * SR_SCALE) : image;
+    return { image: { ...out, meta: { ...lr?.meta, models: [...(lr?.meta?.models ?? []), ...models] } } };
   },
 });
