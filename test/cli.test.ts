@@ -144,6 +144,12 @@ describe('coser run', () => {
     const after = await Promise.all(SAMPLE_NAMES.map((n) => readFile(path.join(same, n))));
     expect(after).toEqual(before);
     expect((await readdir(same)).sort()).toEqual([...SAMPLE_NAMES]);
+
+    // An --output naming an input file is refused before anything runs.
+    const onFile = await coser('run', graph, '-i', `image=${same}`, '-o', path.join(same, SAMPLE_NAMES[0]));
+    expect(onFile.code).toBe(1);
+    expect(onFile.stderr).toContain('error PATH_FORBIDDEN');
+    expect(await readFile(path.join(same, SAMPLE_NAMES[0]))).toEqual(before[0]);
   });
 
   it('prints Compare metrics as a table (degrade-and-compare preset)', async () => {

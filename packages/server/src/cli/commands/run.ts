@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   applyGraphInputs,
@@ -61,6 +62,11 @@ async function runCommand(graphArg: string, flags: RunFlags): Promise<number> {
     if (!token) throw usageError('--server needs --token TOKEN (or COSER_TOKEN); `coser serve` prints it');
   }
 
+  const outputDir = path.resolve(cwd, flags.output);
+  if ((await stat(outputDir).catch(() => undefined))?.isDirectory() === false) {
+    throw new CoserError('PATH_FORBIDDEN', `--output ${flags.output} is a file, not a folder`);
+  }
+
   const loaded = await loadGraphFile(graphArg);
   const reporter = await createReporter(flags, streams, cwd);
   if (!loaded.graph) return invalid(loaded.diagnostics, reporter, graphArg);
@@ -81,7 +87,6 @@ async function runCommand(graphArg: string, flags: RunFlags): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    const outputDir = path.resolve(cwd, flags.output);
     const outcomes =
       flags.server !== undefined && token
         ? await runRemoteBatch({
