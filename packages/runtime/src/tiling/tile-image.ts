@@ -74,8 +74,9 @@ export async function tileImage(
   const rowWeights = normalisedWeights(rowRanges, outHeight);
 
   let meta = image.meta;
-  for (const rect of tiles) {
-    if (options.signal?.aborted) throw new CoserError('CANCELLED', 'cancelled between tiles');
+  // One tile's work lives in its own function so that its input and result are unreachable once it returns (an
+  // async loop body can keep the previous iteration's buffers alive in its frame).
+  const runOne = async (rect: TileRect) => {
     const input = tiles.length === 1 ? image : cropImage(image, rect);
     const result = await runTile(input, rect);
     const [ox, ow] = colRanges[rect.col]!;
@@ -101,6 +102,10 @@ export async function tileImage(
         for (let tx = 0; tx < ow; tx++) out[dstRow + tx]! += src[srcRow + tx]! * wx[tx]! * rowWeight;
       }
     }
+  };
+  for (const rect of tiles) {
+    if (options.signal?.aborted) throw new CoserError('CANCELLED', 'cancelled between tiles');
+    await runOne(rect);
     options.onProgress?.(rect.index + 1, tiles.length);
   }
   const tileMeta = tiles.length > 1 ? { tiles: { size: tileSize, overlap: options.overlap } } : undefined;
