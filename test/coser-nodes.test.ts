@@ -264,8 +264,11 @@ describe('model-set checks', () => {
       await writeFile(join(other.setDir, 'unet_gen.onnx'), decoder);
       const inputs = { set: otherSet, latent: zLr, ...tokens };
       await expect(generateReference.execute(inputs, sampling, t.ctx)).rejects.toMatchObject({ code: 'MODEL_CORRUPT' });
-      const manifest = structuredClone(otherSet.manifest) as { files: Record<string, { sha256: string }> };
+      const manifest = structuredClone(otherSet.manifest) as {
+        files: Record<string, { sha256: string; sizeBytes?: number }>;
+      };
       manifest.files['unet_gen.onnx']!.sha256 = manifest.files['vae_decoder.onnx']!.sha256;
+      manifest.files['unet_gen.onnx']!.sizeBytes = manifest.files['vae_decoder.onnx']!.sizeBytes;
       const swapped = { name: 'contract', manifest };
       await expect(generateReference.execute({ ...inputs, set: swapped }, sampling, t.ctx)).rejects.toMatchObject({
         code: 'MODEL_INCOMPATIBLE',

@@ -39,6 +39,15 @@ const tensorEntrySchema = z
   })
   .strict();
 
+/** A file an ONNX model needs besides itself (external data of a model over 2 GB), listed so it is checked. */
+const dataEntrySchema = z
+  .object({
+    kind: z.literal('data'),
+    sha256: sha256Schema,
+    sizeBytes: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
 /**
  * `coser-set.json`, the manifest at the root of a model set folder.
  *
@@ -57,7 +66,7 @@ export const modelSetManifestSchema = z
     tokenWidth: z.number().int().positive().max(65536),
     files: z.record(
       z.string().regex(/^[A-Za-z0-9_.-]+$/, 'file names are plain names inside the set folder'),
-      z.discriminatedUnion('kind', [onnxEntrySchema, tensorEntrySchema]),
+      z.discriminatedUnion('kind', [onnxEntrySchema, tensorEntrySchema, dataEntrySchema]),
     ),
   })
   .strict();

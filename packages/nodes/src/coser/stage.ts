@@ -30,6 +30,15 @@ export async function resolveSetFile(ctx: StageContext, set: ModelSetRef, file: 
     });
   }
   const { source } = await ctx.host.resolveModelFile(set.name, file);
+  // Files over the host's in-memory limit are not re-hashed on every run; their size still catches truncation.
+  const size = source.bytes?.byteLength ?? source.sizeBytes;
+  if (entry.sizeBytes !== undefined && size !== undefined && size !== entry.sizeBytes) {
+    throw new CoserError(
+      'MODEL_CORRUPT',
+      `${file} in model set '${set.name}' has ${size} bytes, its manifest says ${entry.sizeBytes} (changed or truncated)`,
+      { node: ctx.node },
+    );
+  }
   if (source.bytes && (await sha256Hex(source.bytes)) !== entry.sha256) {
     throw new CoserError(
       'MODEL_CORRUPT',
