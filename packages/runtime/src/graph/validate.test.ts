@@ -179,6 +179,12 @@ describe('checkGraph', () => {
     expect((await checkGraph(graphWith('bug'), reg, context))[0]).toMatchObject({ code: 'INTERNAL', node: 'c' });
   });
 
+  it('refuses image sizes known before running that pass the pixel cap', async () => {
+    const d = await checkGraph(sampleGraph(), reg, { ...context, limits: { maxPixels: 63, memoryBudgetBytes: 1 } });
+    expect(d).toEqual([expect.objectContaining({ code: 'IMAGE_TOO_LARGE', node: 'up', port: 'image' })]);
+    expect(d[0]?.message).toMatch(/8x8 \(64 pixels\), over the cap of 63/);
+  });
+
   it('skips node checks when the structure is invalid', async () => {
     const g = graphWith('missing');
     g.nodes[0]!.type = 'nope';

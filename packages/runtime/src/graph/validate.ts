@@ -188,7 +188,9 @@ function checkEnd(
 
 /**
  * `validateGraph` plus each node's own environment checks (`check`: model installed, model fits the node), run
- * only when the structure is valid. A check that throws becomes a diagnostic on its node. Never rejects.
+ * only when the structure is valid, plus the pixel cap on every image size known before running (an x4 upscale of
+ * an image whose size is known would pass `limits.maxPixels`: IMAGE_TOO_LARGE on that node and port). A check that
+ * throws becomes a diagnostic on its node. Never rejects.
  */
 export async function checkGraph(
   graph: GraphFile,
@@ -215,6 +217,22 @@ export async function checkGraph(
         ...(isCoserError(cause) && cause.location.param ? { param: cause.location.param } : {}),
         message: `${isCoserError(cause) ? '' : 'check failed: '}${cause instanceof Error ? cause.message : String(cause)}`,
       });
+    }
+  }
+  const info = inferStaticInfo(graph, registry);
+  for (const [nodeId, ports] of Object.entries(info)) {
+    for (const [portName, facts] of Object.entries(ports)) {
+      if (facts.width === undefined || facts.height === undefined) continue;
+      const pixels = facts.width * facts.height;
+      if (pixels > context.limits.maxPixels) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'IMAGE_TOO_LARGE',
+          node: nodeId,
+          port: portName,
+          message: `${nodeId}.${portName} would be ${facts.width}x${facts.height} (${pixels} pixels), over the cap of ${context.limits.maxPixels} pixels`,
+        });
+      }
     }
   }
   return diagnostics;
