@@ -1,4 +1,4 @@
-import { attr, OnnxGraphBuilder, type OnnxNodeOptions } from '../../onnx/builder';
+import { OnnxGraphBuilder, type OnnxNodeOptions } from '../../onnx/builder';
 import type { GaussianRng } from '../rng';
 
 /**
@@ -38,7 +38,7 @@ export class Net {
     return this.b.node(type, inputs, { ...(attributes ? { attributes } : {}), ...(out ? { outputs: [out] } : {}) })[0]!;
   }
 
-  /** k x k convolution, "same" padding (or stride-k patches when `patch`), with bias. */
+  /** k x k convolution with bias: "same" padding, or non-overlapping patches when stride = k. */
   conv(
     x: string,
     cin: number,
@@ -139,7 +139,4 @@ export class Net {
     if (factor === 1) return x;
     return this.op('AveragePool', [x], { kernel_shape: [factor, factor], strides: [factor, factor] });
   }
-
-  /** A float attribute that happens to be integral. */
-  static float = attr.float;
 }
