@@ -93,6 +93,10 @@ export interface NodeDefinition<
   inferStatic?(inputs: StaticInputs<I>, params: z.infer<P>): Partial<Record<keyof O, StaticInfo>>;
   /** Checks against the environment (model installed, model set fits the contract); never throws. */
   check?(params: z.infer<P>, ctx: CheckContext): Promise<Diagnostic[]>;
+  /**
+   * Computes the outputs. Inputs are shared (one output may feed several nodes, and cached outputs are reused by
+   * later runs): never modify an input's data in place; allocate a new buffer for the result.
+   */
   execute(inputs: InputValues<I>, params: z.infer<P>, ctx: ExecuteContext): Promise<OutputValues<O>>;
 }
 
