@@ -99,6 +99,32 @@ describe('preset graphs', () => {
   }
 });
 
+describe('the optional-model rule of this test', () => {
+  const graph = {
+    nodes: [{ id: 'up', type: 'upscale.upscaleImage', typeVersion: 1, params: { model: 'some-big-model' } }],
+  } as unknown as GraphFile;
+  const missing = (message = 'not installed'): Diagnostic => ({
+    severity: 'error',
+    code: 'MODEL_MISSING',
+    node: 'up',
+    message,
+  });
+
+  it('skips only for missing models outside the defaults', () => {
+    expect(missingOptionalModels(graph, [missing()], ['esrgan-medium-x4'])).toEqual(['some-big-model']);
+    expect(missingOptionalModels(graph, [missing()], ['some-big-model'])).toEqual([]);
+    expect(missingOptionalModels(graph, [], ['esrgan-medium-x4'])).toEqual([]);
+  });
+
+  it('never skips when something else is wrong too, and reads the name from the install command', () => {
+    const other: Diagnostic = { severity: 'error', code: 'TYPE_MISMATCH', node: 'up', message: 'x' };
+    expect(missingOptionalModels(graph, [missing(), other], [])).toEqual([]);
+    const bare = { nodes: [{ id: 'up', type: 't', typeVersion: 1, params: {} }] } as unknown as GraphFile;
+    const hint = missing('install it with `npx coser models add anime-x4`');
+    expect(missingOptionalModels(bare, [hint], [])).toEqual(['anime-x4']);
+  });
+});
+
 describe('classic presets measure what they claim', () => {
   it('degrade-and-compare: bicubic x4 round trip gives a finite PSNR well below lossless', async () => {
     const graph = await loadPreset('degrade-and-compare.json');
@@ -152,15 +178,21 @@ function imageInputs(graph: GraphFile): Record<string, string> {
  * Names of missing models that are not default models. Returns [] when nothing is missing, and also when a
  * DEFAULT model is missing: then the check's error fails the test, as it should.
  */
-function missingOptionalModels(graph: GraphFile, diagnostics: readonly Diagnostic[]): string[] {
+function missingOptionalModels(
+  graph: GraphFile,
+  diagnostics: readonly Diagnostic[],
+  defaults: readonly string[] = defaultModels,
+): string[] {
   const missing = diagnostics.filter((d) => d.code === 'MODEL_MISSING');
   if (missing.length === 0 || hasErrors(diagnostics.filter((d) => d.code !== 'MODEL_MISSING'))) return [];
   const names = missing.map((d) => {
     const params = graph.nodes.find((n) => n.id === d.node)?.params ?? {};
     const fromParams = [params['model'], params['set'], params['name']].find((v) => typeof v === 'string');
-    return typeof fromParams === 'string' ? fromParams : (/coser models add (\S+)/.exec(d.message)?.[1] ?? '');
+    return typeof fromParams === 'string'
+      ? fromParams
+      : (/coser models add ([A-Za-z0-9._-]+)/.exec(d.message)?.[1] ?? '');
   });
-  return names.every((n) => n !== '' && !defaultModels.includes(n)) ? names : [];
+  return names.every((n) => n !== '' && !defaults.includes(n)) ? names : [];
 }
 
 interface PlainImage {
