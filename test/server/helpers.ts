@@ -5,7 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CatalogEntry, Diagnostic, GraphFile, RunEvent } from '@coser/runtime';
-import { createRegistry, defineNode, hasErrors, loadGraph, port, validateGraph } from '@coser/runtime';
+import { createImage, createRegistry, defineNode, hasErrors, loadGraph, port, validateGraph } from '@coser/runtime';
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
 import {
@@ -42,6 +42,7 @@ const testRegistry = createRegistry([
       steps: z.number().int().min(0).max(100_000).default(1).describe('steps'),
       ms: z.number().min(0).max(10_000).default(10).describe('milliseconds per step'),
       fail: z.boolean().default(false).describe('end with NODE_FAILED'),
+      preview: z.boolean().default(false).describe('send a 4x2 preview image every step'),
     }),
     async execute() {
       return { done: 1 };
@@ -76,6 +77,10 @@ export function createFakeEngine(): RunEngine & { executed: string[] } {
             return { status: 'cancelled', outputs: {} };
           }
           onEvent({ type: 'node:progress', runId, node: node.id, value: step, max: steps });
+          if (node.params['preview']) {
+            const image = createImage(4, 2, 3, new Float32Array(24).fill(step / steps));
+            onEvent({ type: 'node:preview', runId, node: node.id, image });
+          }
         }
         if (node.params['fail']) {
           const error = { code: 'NODE_FAILED' as const, message: 'asked to fail', node: node.id };

@@ -1,4 +1,6 @@
 // Runs through the queue over real sockets: event order, several clients, cancel, disconnects, restarts.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteRunQueue } from '../../packages/server/src/server/queue/sqlite-run-queue';
 import {
@@ -64,6 +66,34 @@ describe('server run lifecycle', () => {
     const file = await raw(server, 'GET', detail.files[0]!.url);
     expect(file.status).toBe(200);
     expect(file.body.toString()).toBe(`run ${runId}\n`);
+    socket.close();
+  });
+
+  it('sends previews as throttled binary PNGs without a seq, and does not store them', async () => {
+    const { server } = await start();
+    const socket = await connect(server);
+    let runId: string | undefined;
+    const done = collectRun(socket, () => runId);
+    runId = (await call<{ runId: string }>(socket, 'run:submit', { graph: sleepGraph(30, 10, { preview: true }) }))
+      .runId;
+    const events = await done;
+    const previews = events.filter((e) => e.type === 'node:preview') as unknown as {
+      width: number;
+      height: number;
+      png: Buffer;
+      seq?: number;
+    }[];
+    expect(previews.length).toBeGreaterThanOrEqual(1);
+    // 30 previews over ~300 ms at most one per 250 ms: a handful, not 30.
+    expect(previews.length).toBeLessThanOrEqual(3);
+    for (const preview of previews) {
+      expect([preview.width, preview.height]).toEqual([4, 2]);
+      expect(Buffer.isBuffer(preview.png)).toBe(true);
+      expect(preview.png.subarray(1, 4).toString()).toBe('PNG');
+      expect(preview.seq).toBeUndefined();
+    }
+    const stored = await server.scheduler.queue.events(runId);
+    expect(stored.some((e) => e.type === 'node:preview')).toBe(false);
     socket.close();
   });
 
@@ -241,6 +271,27 @@ describe('server run lifecycle', () => {
     expect(full.length).toBeGreaterThan(0);
     expect(full.every((a) => a.code === 'QUEUE_FULL')).toBe(true);
     for (const a of accepted) await waitForStatus(server, a.runId!, ['done']);
+    socket.close();
+  });
+
+  it('keeps historyLimit finished runs and deletes older ones with their output folders', async () => {
+    const { server, dataDir } = await start({ historyLimit: 2 });
+    const socket = await connect(server);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      let id: string | undefined;
+      const done = collectRun(socket, () => id);
+      id = (await call<{ runId: string }>(socket, 'run:submit', { graph: sleepGraph(1, 1) })).runId;
+      await done;
+      ids.push(id);
+    }
+    // Pruning follows the final event: give it a moment.
+    for (let i = 0; i < 100 && existsSync(join(dataDir, 'runs', ids[0]!)); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(await server.scheduler.queue.get(ids[0]!)).toBeUndefined();
+    expect(existsSync(join(dataDir, 'runs', ids[0]!))).toBe(false);
+    expect(existsSync(join(dataDir, 'runs', ids[2]!, 'result.txt'))).toBe(true);
+    expect((await raw(server, 'GET', `/api/runs/${ids[0]}`)).status).toBe(404);
     socket.close();
   });
 
