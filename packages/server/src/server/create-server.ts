@@ -91,7 +91,7 @@ export interface CoserServer {
  * Starts the CoSeR server: REST under `/api`, socket.io, the SQLite run queue, and the built editor.
  *
  * @example
- * const server = await createServer({ dataDir: '.coser-server', port: 8188 });
+ * const server = await createServer({ dataDir: '.coser/server', port: 8188 });
  * console.log(`open ${server.url}/#token=${server.token}`);
  * process.on('SIGTERM', () => void server.close({ graceMs: 10_000 }));
  */

@@ -40,7 +40,7 @@ export function registerServeCommand(program: Command): void {
     .option('--host <address>', 'address to bind; anything but loopback is reachable by others', '127.0.0.1')
     .option('--port <n>', 'port (0: any free one)', '8188')
     .option('--models <dir>', 'installed models (default: $COSER_MODELS_DIR or .models in the repository)')
-    .option('--data <dir>', 'queue database, token, uploads and run outputs', '.coser-server')
+    .option('--data <dir>', 'queue database, token, uploads and run outputs', '.coser/server')
     .option(
       '--allow-origin <url>',
       'a browser origin allowed besides the server’s own (repeatable)',
