@@ -90,6 +90,8 @@ export async function tileImage(
     if (rect.index === 0) meta = mergeMeta(image.meta, result.meta);
     const wx = colWeights[rect.col]!;
     const wy = rowWeights[rect.row]!;
+    // Where a tile's normalised weight is exactly 1 no other tile covers the pixel: copy instead of blending.
+    const [solidFrom, solidTo] = solidSpan(wx);
     const src = result.data;
     const tilePlane = ow * oh;
     for (let c = 0; c < outChannels; c++) {
@@ -99,7 +101,13 @@ export async function tileImage(
         const rowWeight = wy[ty]!;
         const srcRow = srcBase + ty * ow;
         const dstRow = dstBase + (oy + ty) * outWidth + ox;
-        for (let tx = 0; tx < ow; tx++) out[dstRow + tx]! += src[srcRow + tx]! * wx[tx]! * rowWeight;
+        if (rowWeight === 1 && solidTo > solidFrom) {
+          for (let tx = 0; tx < solidFrom; tx++) out[dstRow + tx]! += src[srcRow + tx]! * wx[tx]!;
+          out.set(src.subarray(srcRow + solidFrom, srcRow + solidTo), dstRow + solidFrom);
+          for (let tx = solidTo; tx < ow; tx++) out[dstRow + tx]! += src[srcRow + tx]! * wx[tx]!;
+        } else {
+          for (let tx = 0; tx < ow; tx++) out[dstRow + tx]! += src[srcRow + tx]! * wx[tx]! * rowWeight;
+        }
       }
     }
   };
@@ -111,6 +119,15 @@ export async function tileImage(
   const tileMeta = tiles.length > 1 ? { tiles: { size: tileSize, overlap: options.overlap } } : undefined;
   const merged = mergeMeta(meta, tileMeta);
   return merged ? { ...output, meta: merged } : output;
+}
+
+/** The range [from, to) of a weight profile where the weight is exactly 1 (empty when there is none). */
+function solidSpan(weights: Float32Array): [number, number] {
+  let from = 0;
+  while (from < weights.length && weights[from] !== 1) from++;
+  let to = from;
+  while (to < weights.length && weights[to] === 1) to++;
+  return [from, to];
 }
 
 /** Output start and length of each tile along one axis. */
