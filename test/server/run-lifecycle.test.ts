@@ -126,6 +126,22 @@ describe('server run lifecycle', () => {
     b.close();
   });
 
+  it('runs `concurrency` runs at once', async () => {
+    const { server } = await start({ concurrency: 2 });
+    const socket = await connect(server);
+    const a = await call<{ runId: string }>(socket, 'run:submit', { graph: sleepGraph(10, 20) });
+    const b = await call<{ runId: string }>(socket, 'run:submit', { graph: sleepGraph(10, 20) });
+    const c = await call<{ runId: string }>(socket, 'run:submit', { graph: sleepGraph(1, 1) });
+    await waitForStatus(server, a.runId, ['running', 'done']);
+    await waitForStatus(server, b.runId, ['running', 'done']);
+    const [ra, rb] = [await waitForStatus(server, a.runId, ['done']), await waitForStatus(server, b.runId, ['done'])];
+    // Both started before either finished; the third waited for a free slot.
+    expect(rb.startedAt!).toBeLessThan(ra.finishedAt!);
+    const rc = await waitForStatus(server, c.runId, ['done']);
+    expect(rc.startedAt!).toBeGreaterThanOrEqual(Math.min(ra.finishedAt!, rb.finishedAt!));
+    socket.close();
+  });
+
   it('cancels queued and running runs, answers a second cancel, and refuses someone else’s', async () => {
     const { server } = await start();
     const owner = await connect(server, { clientKey: 'owner' });

@@ -5,7 +5,8 @@ import { CoserError } from '@coser/runtime';
 /**
  * Resolves a client-supplied file name inside `root`, refusing everything that could leave it: `..` segments (also
  * after percent-decoding, which the router already did once), backslashes, absolute or drive paths, NUL bytes, and
- * symlinks whose real target lies outside. Returns the real path of an existing regular file.
+ * symlinks whose real target lies outside. Hidden names (a leading dot: temporaries of atomic writes) are never
+ * served. Returns the real path of an existing regular file.
  *
  * Throws CoserError PATH_FORBIDDEN (leaves the folder) or FILE_NOT_FOUND.
  */
@@ -19,6 +20,8 @@ export async function resolveInside(root: string, name: string): Promise<string>
   if (parts.some((part) => part === '..' || part === '.' || part === '')) {
     throw new CoserError('PATH_FORBIDDEN', 'file names may not contain "..", "." or empty segments');
   }
+  // Hidden names are temporaries of atomic writes (or not ours to serve): never hand out a half-written file.
+  if (parts.some((part) => part.startsWith('.'))) throw new CoserError('FILE_NOT_FOUND', 'no such file');
   const realRoot = await realpath(root).catch(() => {
     throw new CoserError('FILE_NOT_FOUND', 'no such file');
   });
