@@ -85,7 +85,7 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<RunWork
     const claim = await queue.claim(runId, token, maxAttempts);
     if (claim.outcome === 'missing' || claim.outcome === 'final') return 'skipped';
     if (claim.outcome === 'exhausted') {
-      const message = `the run was started ${maxAttempts} times and its worker stopped each time (killed, crashed or out of memory)`;
+      const message = `the run's worker stopped ${maxAttempts} time(s) before it finished (killed, crashed or out of memory); not retried again`;
       await queue.finish(
         runId,
         { status: 'error', error: { code: 'INTERNAL', message } },
@@ -191,7 +191,20 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<RunWork
     maxStalledCount: maxAttempts,
   });
   worker.on('error', (error) => log(`queue error: ${String(error)}`));
-  worker.on('failed', (job, error) => log(`job ${job?.id ?? '?'} failed: ${String(error)}`));
+  worker.on('failed', (job, error) => {
+    log(`job ${job?.id ?? '?'} failed: ${String(error)}`);
+    // The processor only throws when Redis failed it mid-run; once BullMQ gives up, the run must not stay running.
+    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    const runId = job.data.runId;
+    const message = `the run could not be completed: ${String(error)}`;
+    queue
+      .finish(
+        runId,
+        { status: 'error', error: { code: 'INTERNAL', message } },
+        { finalEvent: { type: 'run:error', runId, code: 'INTERNAL', message } },
+      )
+      .catch((cause: unknown) => log(`run ${runId} left running: ${String(cause)}`));
+  });
   await worker.waitUntilReady();
 
   let closed: Promise<void> | undefined;
