@@ -210,6 +210,18 @@ describe('CoSeR stage nodes on a contract model set', () => {
   });
 });
 
+describe('tiling params', () => {
+  it('are checked at validation', async () => {
+    const checkCtx = { host: fx.host, limits: ctx.limits };
+    const bad = { ...sampling, tiled: true, tileSize: 32, tileOverlap: 32 };
+    expect(await aiaSample.check!(bad, checkCtx)).toMatchObject([{ code: 'PARAM_OUT_OF_RANGE', param: 'tileOverlap' }]);
+    expect(await aiaSample.check!({ ...bad, tiled: false }, checkCtx)).toEqual([]);
+    const patches = { ...bad, patchSize: 128, patchStride: 192, decoder: 'cfw' as const, fusion: 0.5 };
+    const found = await tiledSuperResolve.check!(patches, checkCtx);
+    expect(found.map((d) => d.param)).toEqual(['tileOverlap', 'patchStride']);
+  });
+});
+
 describe('model-set checks', () => {
   it('accept the generated contract set', async () => {
     expect((await inspectModelSet(fx.host, 'contract')).diagnostics).toEqual([]);

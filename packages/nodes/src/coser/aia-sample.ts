@@ -1,3 +1,4 @@
+import type { Diagnostic } from '@coser/runtime';
 import { CoserError, defineNode, float32Tensor, port } from '@coser/runtime';
 import { z } from 'zod';
 import { COGNITIVE_TOKENS, TEXT_TOKENS } from './contract';
@@ -18,6 +19,20 @@ export const latentTileParams = {
     .describe('Latent tile size (cells; 64 = 512 px)'),
   tileOverlap: z.number().int().min(0).max(504).default(32).describe('Overlap of neighbouring latent tiles (cells)'),
 };
+
+/** Validation of the tiling params (PARAM_OUT_OF_RANGE), shared with Tiled Diffusion SR. */
+export function tilingDiagnostics(params: { tileSize: number; tileOverlap: number }): Diagnostic[] {
+  return params.tileOverlap >= params.tileSize
+    ? [
+        {
+          severity: 'error',
+          code: 'PARAM_OUT_OF_RANGE',
+          param: 'tileOverlap',
+          message: `tileOverlap (${params.tileOverlap}) must be smaller than tileSize (${params.tileSize})`,
+        },
+      ]
+    : [];
+}
 
 /**
  * CoSeR's All-in-Attention diffusion (COSER.md stage 7): per step the ControlNet turns z_lr and z_ref into feature
@@ -48,6 +63,9 @@ export const aiaSample = defineNode({
   }),
   inferStatic({ latent }) {
     return latent ? { latent } : {};
+  },
+  async check(params) {
+    return params.tiled ? tilingDiagnostics(params) : [];
   },
   async execute({ set, latent, reference, positive, negative, cognitive }, params, ctx) {
     const { channels, height, width } = latentDims(latent);

@@ -1,7 +1,7 @@
 import type { ImageBuffer, ImageMeta, Tensor } from '@coser/runtime';
 import { CoserError, createImage, defineNode, float32Tensor, port } from '@coser/runtime';
 import { z } from 'zod';
-import { latentTileParams } from './aia-sample';
+import { latentTileParams, tilingDiagnostics } from './aia-sample';
 import { COGNITIVE_TOKENS, type CoserFileName, TEXT_TOKENS, VAE_FACTOR } from './contract';
 import { diffuse, samplingParams } from './diffuse';
 import { aiaEps } from './guided-eps';
@@ -91,6 +91,18 @@ export const tiledSuperResolve = defineNode({
   inferStatic({ image }) {
     if (image?.width === undefined || image.height === undefined) return {};
     return { image: { width: image.width * SR_SCALE, height: image.height * SR_SCALE, channels: 3 } };
+  },
+  async check(params) {
+    const diagnostics = tilingDiagnostics(params);
+    if (params.patchStride > params.patchSize) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'PARAM_OUT_OF_RANGE',
+        param: 'patchStride',
+        message: `patchStride (${params.patchStride}) must not exceed patchSize (${params.patchSize}): patches would leave gaps`,
+      });
+    }
+    return diagnostics;
   },
   async execute({ set, image, positive, negative, cognitive }, params, ctx) {
     if (params.tileOverlap >= params.tileSize) {
