@@ -9,6 +9,7 @@ import {
   HAVE_REDIS,
   type RedisProcess,
   resizeGraph,
+  runStatus,
   sharedFolder,
   startRedis,
   startScaleServer,
@@ -17,6 +18,7 @@ import {
   TOKEN,
   type WorkerProcess,
   waitFinal,
+  waitFor,
 } from './harness';
 
 if (!HAVE_REDIS) console.warn('test/scale skipped: /usr/bin/redis-server is missing (apt-get install redis-server)');
@@ -92,5 +94,32 @@ describe.skipIf(!HAVE_REDIS)('runs spread over two workers', () => {
     expect(list.body['next']).toBeDefined();
     const ready = await api(server, 'GET', '/ready');
     expect(ready.body).toEqual({ ok: true, queued: 0, running: 0 });
+  });
+
+  it('lets a client of a second server follow and cancel a run submitted to the first (a load balancer)', async () => {
+    const other = await startScaleServer(redis.url, shared.dir);
+    try {
+      const socket = io(other.url, { auth: { token: TOKEN, clientKey: 'k' }, transports: ['websocket'] });
+      const seen: { type: string; runId: string; seq: number }[] = [];
+      socket.on('run:event', (e: { type: string; runId: string; seq: number }) => seen.push(e));
+      const runId = await submit(server, resizeGraph('in-5.png', 6, 16));
+      const subscribed = await new Promise<{ ok: boolean; events: { seq: number }[] }>((done) =>
+        socket.emit('run:subscribe', { runId }, done),
+      );
+      expect(subscribed.ok).toBe(true);
+      await waitFor(() => seen.some((e) => e.type === 'node:done'), 60_000, 'live events on the other server');
+      const cancelled = await new Promise<{ ok: boolean; status: string }>((done) =>
+        socket.emit('run:cancel', { runId }, done),
+      );
+      expect(cancelled).toEqual({ ok: true, status: 'cancelled' });
+      await waitFor(() => seen.some((e) => e.type === 'run:cancelled'), 5_000, 'the final event');
+      // The stored events plus the live ones miss no seq.
+      const seqs = [...subscribed.events.map((e) => e.seq), ...seen.map((e) => e.seq)];
+      expect(new Set(seqs).size).toBe(Math.max(...seqs));
+      expect(await runStatus(server, runId)).toBe('cancelled');
+      socket.close();
+    } finally {
+      await other.close();
+    }
   });
 });
