@@ -60,7 +60,7 @@ describe('coser models contract-set', () => {
 });
 
 describe('coser run with a CoSeR preset', () => {
-  it('runs graphs/coser-x4.json on a contract set and writes the x4 image', async () => {
+  it('runs graphs/coser-x4.json with --models pointing at a contract set and writes the x4 image', async () => {
     const models = path.join(dir, 'run-models');
     await contractSet(path.join(models, 'contract'));
     const result = await runCli(
@@ -68,9 +68,7 @@ describe('coser run with a CoSeR preset', () => {
         'run',
         path.join(GRAPHS_DIR, 'coser-x4.json'),
         '--models',
-        models,
-        '--set',
-        'set.set=contract',
+        path.join(models, 'contract'),
         '--set',
         'reference.steps=3',
         '--set',

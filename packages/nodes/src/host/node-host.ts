@@ -179,9 +179,10 @@ export function createNodeHost(options: NodeHostOptions): Host {
   }
 
   async function resolveModelFile(set: string, file: string): Promise<ResolvedModel> {
-    assertRelativeName(set, 'model set name', { allowSubfolders: false });
+    // '.' is the models folder itself: `coser run --models DIR` points straight at one model set.
+    if (set !== '.') assertRelativeName(set, 'model set name', { allowSubfolders: false });
     assertRelativeName(file, 'model file name', { allowSubfolders: true });
-    const name = `${set}/${file}`;
+    const name = set === '.' ? file : `${set}/${file}`;
     const realModels = options.modelsDir ? await realpathOrUndefined(path.resolve(options.modelsDir)) : undefined;
     if (!realModels) {
       throw new CoserError('MODEL_MISSING', `model set ${JSON.stringify(set)} is not installed (no models folder)`);
