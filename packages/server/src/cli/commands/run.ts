@@ -11,7 +11,6 @@ import {
 import { type Command, InvalidArgumentError } from 'commander';
 import { EXIT, usageError } from '../errors';
 import { type LoadedGraphFile, loadGraphFile } from '../graph-file';
-import { runRemoteBatch } from '../remote/remote-batch';
 import { createJsonReporter } from '../reporters/json-reporter';
 import { createPlainReporter } from '../reporters/plain-reporter';
 import type { ItemOutcome, ReporterStreams, RunReporter } from '../reporters/types';
@@ -87,23 +86,25 @@ async function runCommand(graphArg: string, flags: RunFlags): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    const outcomes =
-      flags.server !== undefined && token
-        ? await runRemoteBatch({
-            url: flags.server,
-            token,
-            graph: loaded.graph,
-            items: plan.items,
-            sets,
-            reporter,
-            signal: controller.signal,
-            outputDir,
-            protectedPaths: [...plan.protectedPaths, loaded.path],
-          })
-        : await runLocal(
-            { graphArg, flags, loaded: { ...loaded, graph: loaded.graph }, plan, sets, reporter, outputDir },
-            controller,
-          );
+    let outcomes: ItemOutcome[];
+    if (flags.server !== undefined && token) {
+      // socket.io-client is only loaded for remote runs.
+      const { runRemoteBatch } = await import('../remote/remote-batch');
+      outcomes = await runRemoteBatch({
+        url: flags.server,
+        token,
+        graph: loaded.graph,
+        items: plan.items,
+        sets,
+        reporter,
+        signal: controller.signal,
+        outputDir,
+        protectedPaths: [...plan.protectedPaths, loaded.path],
+      });
+    } else {
+      const local = { graphArg, flags, loaded: { ...loaded, graph: loaded.graph }, plan, sets, reporter, outputDir };
+      outcomes = await runLocal(local, controller);
+    }
     reporter.finish(outcomes);
     if (controller.signal.aborted) return 130;
     return outcomes.every((o) => o.status === 'done') ? EXIT.ok : EXIT.failed;
