@@ -14,6 +14,7 @@ export function usageError(message: string): CoserError {
   return new CoserError('USAGE', message);
 }
 
+/** The exit code for an error that ended a command: 2 for USAGE, 1 for everything else. */
 export function exitCodeFor(error: unknown): number {
   return isCoserError(error) && error.code === 'USAGE' ? EXIT.usage : EXIT.failed;
 }
