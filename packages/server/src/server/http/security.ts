@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import { sendError } from './errors';
@@ -67,10 +68,17 @@ function isLoopback(host: string): boolean {
  */
 export function allowedOriginSet(host: string, port: number, extra: readonly string[]): Set<string> {
   const hosts = new Set<string>([host]);
-  if (isLoopback(host) || host === '0.0.0.0' || host === '::') {
+  const wildcard = host === '0.0.0.0' || host === '::';
+  if (isLoopback(host) || wildcard) {
     hosts.add('localhost');
     hosts.add('127.0.0.1');
-    hosts.add('[::1]');
+    hosts.add('::1');
+  }
+  if (wildcard) {
+    // Bound to every interface: the page's origin is whichever local address the browser used.
+    for (const addresses of Object.values(networkInterfaces())) {
+      for (const address of addresses ?? []) hosts.add(address.address);
+    }
   }
   const origins = new Set<string>();
   for (const h of hosts) {
