@@ -58,12 +58,21 @@ export function applyGraphInputs(
       });
       continue;
     }
-    if (!nodes.has(binding.node) || isForbiddenKey(binding.param)) {
+    if (!nodes.has(binding.node)) {
       err({
         code: 'UNKNOWN_GRAPH_INPUT',
         node: binding.node,
         param: binding.param,
         message: `graph input "${name}" is bound to node "${binding.node}", which is not in the graph`,
+      });
+      continue;
+    }
+    if (isForbiddenKey(binding.param)) {
+      err({
+        code: 'FORBIDDEN_KEY',
+        node: binding.node,
+        param: binding.param,
+        message: `graph input "${name}" is bound to "${binding.param}", which is not allowed as a param name`,
       });
       continue;
     }

@@ -17,6 +17,7 @@ describe('loadGraph', () => {
 
   it('accepts bytes and parsed values without modifying the value', () => {
     expect(loadGraph(new TextEncoder().encode(valid())).graph?.nodes).toHaveLength(7);
+    expect(loadGraph(`\ufeff${valid()}`).graph?.nodes).toHaveLength(7);
     const value = sampleGraph();
     const before = JSON.stringify(value);
     const { graph } = loadGraph(value);

@@ -76,6 +76,8 @@ function load(input: unknown, options: LoadGraphOptions): LoadGraphResult {
         );
       }
     }
+    // Editors on Windows may save a byte-order mark, which JSON.parse refuses.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     // Deep nesting is refused before JSON.parse, which (like any walker) would recurse once per level.
     if (jsonTextDepth(text, maxDepth) > maxDepth) {
       return fail('GRAPH_INVALID', `the graph file is nested more than ${maxDepth} levels deep`);
