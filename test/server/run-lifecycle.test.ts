@@ -272,22 +272,25 @@ describe('server run lifecycle', () => {
     );
   });
 
-  it('refuses past the queue cap with QUEUE_FULL and loses none it accepted', async () => {
-    const { server } = await start({ queueCap: 3 });
-    const socket = await connect(server);
+  it('many clients submitting at once: each accepted or QUEUE_FULL, none lost', async () => {
+    const { server } = await start({ queueCap: 5 });
+    const sockets = await Promise.all(Array.from({ length: 12 }, (_, i) => connect(server, { clientKey: `c${i}` })));
     const answers = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        call<{ ok: boolean; runId?: string; code?: string }>(socket, 'run:submit', {
-          graph: sleepGraph(1, 30),
-        }),
+      sockets.flatMap((socket) =>
+        [0, 1].map(() =>
+          call<{ ok: boolean; runId?: string; code?: string }>(socket, 'run:submit', { graph: sleepGraph(1, 20) }),
+        ),
       ),
     );
     const accepted = answers.filter((a) => a.ok);
-    const full = answers.filter((a) => !a.ok);
-    expect(full.length).toBeGreaterThan(0);
-    expect(full.every((a) => a.code === 'QUEUE_FULL')).toBe(true);
+    const refused = answers.filter((a) => !a.ok);
+    expect(accepted.length + refused.length).toBe(24);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((a) => a.code === 'QUEUE_FULL')).toBe(true);
     for (const a of accepted) await waitForStatus(server, a.runId!, ['done']);
-    socket.close();
+    const stored = await server.scheduler.queue.list({ limit: 500 });
+    expect(stored.runs.map((r) => r.id).sort()).toEqual(accepted.map((a) => a.runId).sort());
+    for (const socket of sockets) socket.close();
   });
 
   it('keeps historyLimit finished runs and deletes older ones with their output folders', async () => {
