@@ -38,11 +38,24 @@ const params = z.object({
 });
 
 /**
- * Activation memory per input pixel of a tile, for "auto" tile sizes: roughly ten 64-channel float maps at the
+ * Activation memory per input pixel of a tile, for "auto" tile sizes: about sixteen 64-channel float maps at the
  * input size plus two at the output size (ESRGAN-style nets upsample 64-channel features before the last conv).
+ * Measured with bench/upscale-memory.ts: esrgan-medium x4 holds about 12 KB per input pixel in onnxruntime.
  */
 function bytesPerInputPixel(scale: number): number {
-  return 4 * 64 * (10 + 2 * scale * scale);
+  return 4 * 64 * (16 + 2 * scale * scale);
+}
+
+/** Memory the process holds besides the tiles: runtime, model weights, onnxruntime's own arenas. */
+const FIXED_OVERHEAD_BYTES = 256 * 1024 * 1024;
+
+/**
+ * What the tiles may use: the budget minus the full-size input and output buffers, which live for the whole
+ * upscale (an x4 of 2048 px is a 768 MiB float output), and a fixed overhead; never below an eighth of it.
+ */
+function tileBudget(budget: number, width: number, height: number, scale: number): number {
+  const images = width * height * 3 * 4 * (1 + scale * scale);
+  return Math.max(budget / 8, budget - images - FIXED_OVERHEAD_BYTES);
 }
 
 function scaleFromNote(note: string | undefined): number | undefined {
@@ -113,7 +126,7 @@ export const upscaleImage = defineNode({
       channels: 3,
       scale: sr.scale,
       bytesPerPixel: bytesPerInputPixel(sr.scale),
-      memoryBudgetBytes: ctx.limits.memoryBudgetBytes,
+      memoryBudgetBytes: tileBudget(ctx.limits.memoryBudgetBytes, image.width, image.height, sr.scale),
     });
     const passes = image.channels === 4 && p.alpha === 'model' ? 2 : 1;
     let pass = 0;
