@@ -161,6 +161,14 @@ describe('coser run', () => {
     expect(row).toMatch(/compare\s+\d+\.\d+/);
   });
 
+  it("reads a preset's own sample (a path relative to the graph's folder) when no --input is given", async () => {
+    const preset = path.join(GRAPHS_DIR, 'resize-and-fix.json');
+    const outputDir = path.join(dir, 'out-preset');
+    const { code, stderr } = await coser('run', preset, '--output', outputDir);
+    expect(code, stderr).toBe(0);
+    expect(await pngSizeOf(path.join(outputDir, 'chelsea-lr-x4.png'))).toEqual({ width: 256, height: 256 });
+  });
+
   it('draws one progress bar per node on a terminal', async (ctx) => {
     // `script` (util-linux) gives the command a pseudo-terminal, as a user's shell would.
     if (spawnSync('script', ['--version']).status !== 0) ctx.skip('needs util-linux `script` for a pseudo-terminal');
