@@ -107,6 +107,13 @@ describe('server with the real engine', () => {
     const cyclic = resizeGraph(uploaded);
     cyclic.edges.push({ from: { node: 'resize', port: 'image' }, to: { node: 'resize', port: 'image' } });
     expect(await call(socket, 'run:submit', { graph: cyclic })).toMatchObject({ ok: false });
+    // Prototype keys in inputs/set (JSON.parse makes them own properties) are refused, Object.prototype untouched.
+    const payload = JSON.parse(
+      `{"graph": ${JSON.stringify(resizeGraph(uploaded))}, "inputs": {"__proto__": {"polluted": 1}}, "set": {"constructor.prototype.polluted": 1}}`,
+    ) as unknown;
+    const ack2 = await call<{ ok: boolean; code: string }>(socket, 'run:submit', payload);
+    expect(ack2.ok).toBe(false);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     socket.close();
   });
 });

@@ -207,6 +207,10 @@ describe('server run lifecycle', () => {
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     const partial = await call<{ events: { seq: number }[] }>(again, 'run:subscribe', { runId, after: 3 });
     expect(partial.events.every((e) => e.seq > 3)).toBe(true);
+    const rest2 = (await raw(server, 'GET', `/api/runs/${runId}/events?after=3`)).json() as {
+      events: { seq: number }[];
+    };
+    expect(rest2.events.map((e) => e.seq)).toEqual(partial.events.map((e) => e.seq));
     again.close();
   });
 
