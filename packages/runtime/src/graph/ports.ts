@@ -70,8 +70,14 @@ export interface PortSpec<K extends PortKind = PortKind> {
 
 type PortOptions = Partial<Pick<PortSpec, 'optional' | 'label' | 'description' | 'shape'>>;
 
+/** A port spec whose `optional` is the literal given (so `InputValues` adds `| undefined` for optional inputs). */
+export type PortSpecOf<K extends PortKind, O extends PortOptions> = PortSpec<K> & {
+  readonly optional: O['optional'] extends true ? true : false;
+};
+
 function makePort<K extends PortKind>(kind: K) {
-  return (options: PortOptions = {}): PortSpec<K> => ({ kind, optional: false, ...options });
+  return <const O extends PortOptions = Record<never, never>>(options?: O): PortSpecOf<K, O> =>
+    ({ kind, optional: false, ...options }) as PortSpecOf<K, O>;
 }
 
 /**
