@@ -61,7 +61,7 @@ describe.skipIf(!HAVE_REDIS)('worker failures', () => {
       redisUrl: redis.url,
       dataDir: shared.dir,
       executor,
-      lockDurationMs: 1500,
+      lockDurationMs: 4000,
       log: () => {},
     });
     const oom = await submit(server, resizeGraph('in-0.png'));
@@ -76,7 +76,7 @@ describe.skipIf(!HAVE_REDIS)('worker failures', () => {
   });
 
   it('fails a run with a reason once its workers stopped --max-attempts times', async () => {
-    const flags = ['--lock-ms', '1500', '--max-attempts', '1'];
+    const flags = ['--lock-ms', '4000', '--max-attempts', '1'];
     children.push(
       ...(await Promise.all([startWorker(redis.url, shared.dir, flags), startWorker(redis.url, shared.dir, flags)])),
     );
