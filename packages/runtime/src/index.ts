@@ -45,7 +45,16 @@ export { loadGraph, MAX_GRAPH_BYTES, MAX_GRAPH_DEPTH } from './graph/load-graph'
 export type { GraphMigration, RawGraph } from './graph/migrations';
 export { GRAPH_MIGRATIONS, migrateGraph, migrateNodeParams } from './graph/migrations';
 export { parseNodeParams } from './graph/params';
-export type { LoadedModelRef, ModelSetRef, PortKind, PortSpec, PortValueMap, StaticInfo } from './graph/ports';
+export type {
+  LoadedModelRef,
+  ModelSetRef,
+  PortKind,
+  PortOptions,
+  PortSpec,
+  PortSpecOf,
+  PortValueMap,
+  StaticInfo,
+} from './graph/ports';
 export { canConnect, PORT_KINDS, port } from './graph/ports';
 export type { GraphEdge, GraphFile, GraphInput, GraphNode } from './graph/schema';
 export {

@@ -68,7 +68,8 @@ export interface PortSpec<K extends PortKind = PortKind> {
   readonly shape?: readonly (number | string)[];
 }
 
-type PortOptions = Partial<Pick<PortSpec, 'optional' | 'label' | 'description' | 'shape'>>;
+/** Options of the `port.*` constructors. */
+export type PortOptions = Partial<Pick<PortSpec, 'optional' | 'label' | 'description' | 'shape'>>;
 
 /** A port spec whose `optional` is the literal given (so `InputValues` adds `| undefined` for optional inputs). */
 export type PortSpecOf<K extends PortKind, O extends PortOptions> = PortSpec<K> & {
