@@ -14,6 +14,8 @@ export interface CoserEditorApi {
   openGraph(graph: GraphFile): void;
   run(): Promise<void>;
   runState(): unknown;
+  /** Uploads image bytes as the image picker does; resolves with the value for Load Image's `path`. */
+  uploadImage(name: string, bytes: ArrayLike<number>): Promise<string>;
   /** Runs `graph` on this device and resolves with the image outputs of `nodes` (planar float data as arrays). */
   runForValues(graph: GraphFile, nodes: string[]): Promise<Record<string, Record<string, SerializedImage>>>;
 }
@@ -43,6 +45,7 @@ export function useAutomationApi(
       openGraph,
       run: () => runs.start(editor.toGraph()),
       runState: () => runs.runStore.get(),
+      uploadImage: (name, bytes) => runs.upload(new File([Uint8Array.from(bytes)], name, { type: 'image/png' })),
       runForValues: (graph, nodes) => collectValues(worker, graph, nodes),
     };
   }, [editor, runs, worker, openGraph]);

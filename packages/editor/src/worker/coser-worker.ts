@@ -87,7 +87,7 @@ function startWorker(): void {
           );
           break;
         case 'run':
-          if (state) void run(state, message.runId, message.graph, message.keep ?? []);
+          if (state) void run(state, message.runId, message.graph, message.keep);
           break;
         case 'cancel':
           runs.get(message.runId)?.abort();
@@ -98,7 +98,12 @@ function startWorker(): void {
     }
   };
 
-  async function run(s: WorkerState, runId: string, graph: Parameters<typeof executeGraph>[0], keep: string[]) {
+  async function run(
+    s: WorkerState,
+    runId: string,
+    graph: Parameters<typeof executeGraph>[0],
+    keep: string[] | undefined,
+  ) {
     const controller = new AbortController();
     runs.set(runId, controller);
     try {
@@ -113,7 +118,7 @@ function startWorker(): void {
           type: 'event',
           event: { type: 'run:error', runId, code: 'INTERNAL', message: `onnxruntime-web: ${message}` },
         });
-        if (keep.length > 0) post({ type: 'values', runId, values: [] });
+        if (keep) post({ type: 'values', runId, values: [] });
         return;
       }
       host.resetOutputs();
@@ -123,7 +128,7 @@ function startWorker(): void {
         { registry, backend, host, cache, limits: { maxPixels: s.maxPixels } },
         { runId, signal: controller.signal, onEvent: (event) => void forward(runId, event) },
       );
-      if (keep.length > 0) {
+      if (keep) {
         const kept: KeptValue[] = [];
         for (const node of keep) {
           for (const [port, value] of Object.entries(result.values.get(node) ?? {})) {
