@@ -22,15 +22,18 @@ const DATA = '/work/shared/data/images';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 async function makePhotos(dir: string): Promise<string[]> {
-  const names = (await readdir(DATA))
-    .filter((f) => f.endsWith('_hr.png'))
-    .sort()
-    .slice(0, COUNT);
+  const names = (await readdir(DATA)).filter((f) => f.endsWith('_hr.png')).sort();
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
-  for (const name of names) {
-    const file = path.join(dir, name.replace('_hr', ''));
-    await writeFile(file, await sharp(path.join(DATA, name)).resize(SIZE, SIZE, { kernel: 'cubic' }).png().toBuffer());
+  for (let i = 0; i < COUNT; i++) {
+    const name = names[i % names.length]!;
+    const variant = Math.floor(i / names.length);
+    const file = path.join(dir, `${name.replace('_hr.png', '')}-${variant}.png`);
+    let img = sharp(path.join(DATA, name)).resize(SIZE, SIZE, { kernel: 'cubic' });
+    if (variant & 1) img = img.flop();
+    if (variant & 2) img = img.flip();
+    if (variant & 4) img = img.rotate(90);
+    await writeFile(file, await img.png().toBuffer());
     files.push(file);
   }
   return files;
@@ -105,7 +108,9 @@ try {
   const written = (await readdir(path.join(dir, 'out-coser'))).length;
   // The CLI prints each node's time per image: the upscale node's, after the first (session creation), is the
   // steady-state model cost including tiling and range conversion.
-  const upscaleMs = [...run.stdout.matchAll(/\[upscale\] done in (\d+) ms/g)].map((m) => Number(m[1]));
+  const upscaleMs = [...`${run.stdout}${run.stderr}`.matchAll(/\[upscale\] done in (\d+) ms/g)].map((m) =>
+    Number(m[1]),
+  );
   const coserSteady = upscaleMs.slice(1).reduce((a, b) => a + b, 0) / Math.max(1, upscaleMs.length - 1);
 
   const tfjs = await upscalerJsEquivalent(photos, path.join(dir, 'out-tfjs'));
