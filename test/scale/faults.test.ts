@@ -136,6 +136,11 @@ describe.skipIf(!HAVE_REDIS)('restarts', () => {
     expect((await api(second, 'GET', '/ready')).body).toEqual({ ok: true, queued: 3, running: 0 });
     worker = await startWorker(redis.url, shared.dir, ['--lock-ms', '4000']);
     expect(Object.values(await waitFinal(second, ids, 60_000))).toEqual(['done', 'done', 'done']);
+    // The last run was told each time it moved up the queue.
+    const positions = (await events(second, ids[2] as string))
+      .filter((e) => e.type === 'run:queued')
+      .map((e) => (e as Event & { position: number }).position);
+    expect(positions).toEqual([3, 2, 1]);
   });
 
   it('answers 503 NOT_READY while Redis is down and serves again once it is back', async () => {

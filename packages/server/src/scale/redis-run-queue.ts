@@ -114,6 +114,9 @@ export class RedisRunQueue implements RunQueue {
         Date.now(),
         attemptToken,
         maxAttempts,
+        `${this.prefix}:run:`,
+        this.eventsChannel,
+        MAX_EVENTS_PER_RUN,
       ),
     )) as [string, number];
     if (outcome === 'claimed' || outcome === 'exhausted') return { outcome, attempts: Number(attempts) };
@@ -164,6 +167,7 @@ export class RedisRunQueue implements RunQueue {
         this.eventsChannel,
         MAX_EVENTS_PER_RUN,
         options.onlyIfQueued ? '1' : '0',
+        `${this.prefix}:run:`,
       ),
     );
     return Number(result) > 0;

@@ -15,6 +15,15 @@ local function append_event(seq_key, events_key, json, channel, max_events, is_f
   redis.call('PUBLISH', channel, stored)
   return seq
 end
+
+-- A run left the queue from 0-based rank \`rank\`: the runs behind it moved up one place; tell their clients.
+local function announce_from(queued_key, rank, run_prefix, channel, max_events)
+  local ids = redis.call('ZRANGE', queued_key, rank, rank + 999)
+  for i, id in ipairs(ids) do
+    local event = '{"type":"run:queued","runId":"' .. id .. '","position":' .. (rank + i) .. '}'
+    append_event(run_prefix .. id .. ':seq', run_prefix .. id .. ':events', event, channel, max_events, false)
+  end
+end
 `;
 
 /**
@@ -33,12 +42,13 @@ return queued + 1
 `;
 
 /**
- * Starts one attempt of a run. KEYS: run, queued, running. ARGV: id, now, attempt token, max attempts.
+ * Starts one attempt of a run. KEYS: run, queued, running. ARGV: id, now, attempt token, max attempts, run key prefix,
+ * channel, max events.
  * Returns { outcome, attempts }: outcome 'claimed', 'exhausted' (too many attempts), 'missing', or the run's
  * final status. A run already running is re-claimed (its previous worker stopped): the new token fences the old
  * attempt off, so its late events and completion are ignored.
  */
-export const CLAIM = `
+export const CLAIM = `${APPEND_EVENT}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', 0} end
 if status ~= 'queued' and status ~= 'running' then return {status, 0} end
@@ -47,8 +57,10 @@ if attempts > tonumber(ARGV[4]) then return {'exhausted', attempts} end
 redis.call('HSET', KEYS[1], 'status', 'running', 'attempt', ARGV[3])
 if status == 'queued' then redis.call('HSET', KEYS[1], 'startedAt', ARGV[2]) end
 local order = redis.call('HGET', KEYS[1], 'order')
+local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[3], order, ARGV[1])
+if rank then announce_from(KEYS[2], rank, ARGV[5], ARGV[6], tonumber(ARGV[7])) end
 return {'claimed', attempts}
 `;
 
@@ -68,7 +80,7 @@ return append_event(KEYS[2], KEYS[3], ARGV[1], ARGV[3], tonumber(ARGV[4]), false
 /**
  * Ends a run once. KEYS: run, queued, running, finished, seq, events.
  * ARGV: id, now, attempt token ('' = any), status, error JSON, outputs JSON, files JSON, final event JSON, channel,
- * max events, only-if-queued ('1': cancel a queued run only).
+ * max events, only-if-queued ('1': cancel a queued run only), run key prefix.
  * Returns the final event's seq (1+), or 0 when the run had already ended, is not the caller's attempt, or (with
  * only-if-queued) already started.
  */
@@ -82,11 +94,14 @@ if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[5]) end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'outputs', ARGV[6]) end
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'files', ARGV[7]) end
 local order = redis.call('HGET', KEYS[1], 'order')
+local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], order, ARGV[1])
-if ARGV[8] == '' then return 1 end
-return append_event(KEYS[5], KEYS[6], ARGV[8], ARGV[9], tonumber(ARGV[10]), true)
+local seq = 1
+if ARGV[8] ~= '' then seq = append_event(KEYS[5], KEYS[6], ARGV[8], ARGV[9], tonumber(ARGV[10]), true) end
+if rank then announce_from(KEYS[2], rank, ARGV[12], ARGV[9], tonumber(ARGV[10])) end
+return seq
 `;
 
 /** Stores an already numbered event (the RunQueue interface). KEYS: seq, events. ARGV: seq, JSON, max, final. */
