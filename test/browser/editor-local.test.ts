@@ -30,6 +30,8 @@ let dist: string;
 let server: StaticServer;
 let browser: Browser;
 let page: Page;
+/** The PNG the first run wrote (it embeds its graph). */
+let outputPng: number[] = [];
 
 beforeAll(async () => {
   store = await storeWithModel(MODEL);
@@ -149,6 +151,7 @@ describe('editor in Chromium, running on this device', () => {
       return { width: bitmap.width, height: bitmap.height, bytes: [...new Uint8Array(await blob.arrayBuffer())] };
     });
     expect([png.width, png.height]).toEqual([256, 256]);
+    outputPng = png.bytes;
     const embedded = loadGraph(readEmbeddedGraph(Uint8Array.from(png.bytes)));
     expect(embedded.graph?.nodes.map((n) => n.type).sort()).toEqual([
       'io.loadImage',
@@ -199,5 +202,93 @@ describe('editor in Chromium, running on this device', () => {
     } finally {
       await rm(outputDir, { recursive: true, force: true });
     }
+  });
+
+  it('copies, pastes, undoes, redoes and deletes with the keyboard', async () => {
+    const count = () => page.locator('.react-flow__node').count();
+    await page.click(`${nodeSelector('upscaleImage')} .node-header`);
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await expect.poll(count).toBe(4);
+    expect(await page.locator(nodeSelector('upscaleImage2')).count()).toBe(1);
+    await page.waitForTimeout(500);
+    await page.keyboard.press('Control+z');
+    await expect.poll(count).toBe(3);
+    await page.keyboard.press('Control+y');
+    await expect.poll(count).toBe(4);
+    await page.click(`${nodeSelector('upscaleImage2')} .node-header`);
+    await page.keyboard.press('Delete');
+    await expect.poll(count).toBe(3);
+    await page.waitForTimeout(500);
+    // The original graph is intact: Load -> Upscale -> Save, both wires.
+    const graph = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
+    expect(graph.nodes.map((n) => n.id).sort()).toEqual(['loadImage', 'saveImage', 'upscaleImage']);
+    expect(graph.edges).toHaveLength(2);
+  });
+
+  it('opens the graph embedded in a dropped PNG, and explains a dropped file it cannot open', async () => {
+    const drop = (bytes: number[], name: string, type: string) =>
+      page.evaluate(
+        ([b, n, t]) => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([Uint8Array.from(b as number[])], n as string, { type: t as string }));
+          const canvas = document.querySelector('.canvas')!;
+          const box = canvas.getBoundingClientRect();
+          canvas.dispatchEvent(
+            new DragEvent('drop', {
+              dataTransfer: transfer,
+              bubbles: true,
+              cancelable: true,
+              clientX: box.x + 50,
+              clientY: box.y + 50,
+            }),
+          );
+        },
+        [bytes, name, type] as const,
+      );
+    await page.click('button[title="New graph"]');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(0);
+    await drop(outputPng, 'astronaut-lr.png', 'image/png');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(3);
+    await expect.poll(() => page.textContent('[data-testid=statusbar]')).toMatch(/from the PNG it produced/);
+    await drop([...new TextEncoder().encode('just some notes')], 'notes.txt', 'text/plain');
+    await expect.poll(() => page.textContent('[data-testid=statusbar]')).toMatch(/notes\.txt is neither a graph/);
+    expect(await page.locator('.react-flow__node').count()).toBe(3);
+  });
+
+  it('cancels a running graph', async () => {
+    const graph = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
+    // A bigger, 8x self-ensembled job, so that the run is still going when Cancel is pressed.
+    const slow: GraphFile = {
+      ...graph,
+      nodes: [
+        ...graph.nodes.map((n) =>
+          n.type === 'upscale.upscaleImage' ? { ...n, params: { ...n.params, selfEnsemble: true } } : n,
+        ),
+        {
+          id: 'bigger',
+          type: 'image.resize',
+          typeVersion: 1,
+          params: { mode: 'scale', scale: 4 },
+          position: { x: 0, y: 300 },
+        },
+      ],
+      edges: graph.edges.map((e) =>
+        e.to.node === 'upscaleImage' ? { from: { node: 'bigger', port: 'image' }, to: e.to } : e,
+      ),
+    };
+    slow.edges.push({ from: { node: 'loadImage', port: 'image' }, to: { node: 'bigger', port: 'image' } });
+    await page.evaluate((g) => window.coserEditor!.openGraph(g as never), slow);
+    await page.click('[data-testid=run]');
+    await page.waitForFunction(
+      () => (window.coserEditor!.runState() as RunState).nodes['upscaleImage']?.status === 'running',
+      null,
+      { timeout: 60_000 },
+    );
+    await page.click('[data-testid=cancel]');
+    const state = await waitForRunEnd();
+    expect(state.status).toBe('cancelled');
+    expect(state.nodes['upscaleImage']?.status).toBe('cancelled');
+    expect(await page.locator('[data-testid=run]').count()).toBe(1);
   });
 });

@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-web';
 import { createModelLoader, type ModelLoader } from './model-loader';
 import type { BackendChoice, FromWorker, KeptValue, ToWorker } from './protocol';
 import { createWebHost, planarToRgba } from './web-host';
+import { yieldingBackend } from './yielding-backend';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -176,7 +177,9 @@ async function createBackend(
     useGpu = gpu !== undefined && (await gpu.requestAdapter().catch(() => null)) != null;
     if (choice === 'webgpu' && !useGpu) throw new Error('WebGPU was chosen but this browser gives no WebGPU adapter');
   }
-  const backend = createWebBackend(ort, { executionProviders: useGpu ? ['webgpu', 'wasm'] : ['wasm'] });
+  const backend = yieldingBackend(
+    createWebBackend(ort, { executionProviders: useGpu ? ['webgpu', 'wasm'] : ['wasm'] }),
+  );
   report(backend.name, threads);
   return backend;
 }
