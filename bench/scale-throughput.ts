@@ -1,10 +1,10 @@
 // Scale-out figures with a real redis-server and `coser worker` processes (docs/scaling.md):
-//  1. runs per minute of a small graph (load 64x64 PNG -> 2 x (Lanczos x8, back down) -> save PNG) with 1 and with 2
+//  1. runs per minute of a small graph (load 64x64 PNG -> 2 x (Lanczos x16, back down) -> save PNG) with 1 and with 2
 //     workers, and the ratio (2 workers / 1; bounded by the machine's cores);
 //  2. time from submit to a worker starting the run (record.startedAt - submit), idle workers, one run at a time;
 //  3. RUNS_KILL runs while a worker is SIGKILLed at random every 1-3 s and replaced: every run must reach a final
 //     state exactly once (one final event, one output file for done runs).
-// Run: npm run bench -- scale-throughput [RUNS=24] [RUNS_KILL=100]
+// Run: npm run bench -- scale-throughput [RUNS=16] [RUNS_KILL=100]
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CoserServer } from '../packages/server/src/server/create-server';
@@ -23,7 +23,7 @@ import {
   waitFinal,
 } from '../test/scale/harness';
 
-const RUNS = Number(process.argv[2] ?? 24);
+const RUNS = Number(process.argv[2] ?? 16);
 const RUNS_KILL = Number(process.argv[3] ?? 100);
 if (!HAVE_REDIS) {
   console.error('scale-throughput needs /usr/bin/redis-server');
@@ -31,8 +31,9 @@ if (!HAVE_REDIS) {
 }
 
 let input = 0;
-// Two x8 Lanczos up/down pairs (~0.1-0.2 s of work); inputs are distinct files, so no run hits a worker's output cache.
-const graph = () => resizeGraph(`in-${input++}.png`, 2, 8);
+// Two x16 Lanczos up/down pairs (~1 s of work on an idle core): the work, not the queue's overhead, dominates.
+// Inputs are distinct files, so no run hits a worker's output cache.
+const graph = () => resizeGraph(`in-${input++}.png`, 2, 16);
 // ~0.7 s: long enough for kills to land mid-run.
 const slowGraph = () => resizeGraph(`in-${input++}.png`, 1, 16);
 
