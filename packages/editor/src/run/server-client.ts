@@ -52,6 +52,8 @@ export function createServerRunClient(settings: ServerSettings): ServerRunClient
   /** Runs being watched -> the last `seq` seen; finished runs are dropped. */
   const watched = new Map<string, number>();
   let status: ConnectionStatus = { state: 'connecting' };
+  let submitsInFlight = 0;
+  const early: SeqEvent[] = [];
 
   const socket: Socket = io(base, { auth: { token: settings.token, clientKey: settings.clientKey } });
   const setStatus = (next: ConnectionStatus) => {
@@ -80,7 +82,11 @@ export function createServerRunClient(settings: ServerSettings): ServerRunClient
 
   async function receive(event: SeqEvent): Promise<void> {
     const last = watched.get(event.runId);
-    if (last === undefined) return;
+    if (last === undefined) {
+      // The server joins the submitting socket to its run before acking: early events wait for the ack here.
+      if (submitsInFlight > 0) early.push(event);
+      return;
+    }
     if (event.type === 'node:preview') {
       const blob = new Blob([event.png], { type: 'image/png' });
       emit({
@@ -141,11 +147,22 @@ export function createServerRunClient(settings: ServerSettings): ServerRunClient
     target: 'server',
     async submit(graph) {
       if (!socket.connected) throw new RunRefused('NOT_READY', `not connected to ${base}`);
-      const ack = (await socket.emitWithAck('run:submit', { graph })) as Ack & { runId?: string };
+      submitsInFlight++;
+      let ack: Ack & { runId?: string };
+      try {
+        ack = (await socket.emitWithAck('run:submit', { graph })) as Ack & { runId?: string };
+      } finally {
+        submitsInFlight--;
+      }
       if (!ack.ok) throw new RunRefused(ack.code, ack.message, ack.diagnostics ?? []);
       const runId = String(ack.runId);
-      // Events of this run may already be on their way: start from seq 0.
       if (!watched.has(runId)) watched.set(runId, 0);
+      const mine = early.filter((e) => e.runId === runId);
+      if (submitsInFlight === 0) early.length = 0;
+      // Replayed through the normal path (seq de-duplication; the run state adopts the id from its first event).
+      queueMicrotask(() => {
+        for (const event of mine) void receive(event);
+      });
       return runId;
     },
     async cancel(runId) {
