@@ -74,6 +74,15 @@ describe('model store', () => {
     expect(summary.inputs[0]?.dims).toEqual(['batch', 3, 'height', 'width']);
   });
 
+  it('converts a model whose package is installed on first use (no postinstall needed), once', async () => {
+    const fresh = createModelStore(path.join(dir, 'fresh'));
+    const [a, b] = await Promise.all([fresh.resolve('esrgan-slim-x4'), fresh.resolve('esrgan-slim-x4')]);
+    expect(a.source.sha256).toBe(b.source.sha256);
+    expect((await fresh.list()).filter((m) => m.installed).map((m) => m.name)).toEqual(['esrgan-slim-x4']);
+    // A model that needs a download is never fetched implicitly.
+    expect(await codeOf(fresh.resolve('esrgan-thick-x2'))).toBe('MODEL_MISSING');
+  });
+
   it('lists the whole catalogue with what is installed', async () => {
     const listing = await store.list();
     expect(listing.length).toBeGreaterThanOrEqual(MODEL_CATALOGUE.length);

@@ -21,6 +21,7 @@ import {
   modelEntrySchema,
   modelNameSchema,
 } from './manifest';
+import { findInstalledPackage } from './package-source';
 import { checkSrSignature } from './signature';
 
 export interface ModelListing {
@@ -81,6 +82,7 @@ export interface ModelStore {
 export function createModelStore(modelsDir: string): ModelStore {
   const dir = resolve(modelsDir);
   const hashes = new Map<string, { mtimeMs: number; size: number; sha256: string }>();
+  const converting = new Map<string, Promise<InstalledModel | undefined>>();
 
   async function readRecord(name: string): Promise<InstalledModel | undefined> {
     const file = join(dir, `${name}.json`);
@@ -219,9 +221,10 @@ export function createModelStore(modelsDir: string): ModelStore {
 
     async resolve(name) {
       checkName(name);
-      const record = await readRecord(name);
+      let record = await readRecord(name);
+      const known = findCatalogueEntry(name);
+      if (!record && known && isLocallyAvailable(known)) record = await autoInstall(known);
       if (!record) {
-        const known = findCatalogueEntry(name);
         throw new CoserError(
           'MODEL_MISSING',
           known
@@ -347,6 +350,23 @@ export function createModelStore(modelsDir: string): ModelStore {
     },
   };
 
+  /**
+   * Converts a catalogue model whose npm package is already installed (esrgan-slim/medium ship as dependencies),
+   * so a models folder that npm's postinstall never filled (`--ignore-scripts`, a new `--models` folder) still
+   * works offline. Concurrent resolves share one conversion; a failure (read-only folder) leaves MODEL_MISSING.
+   */
+  function autoInstall(entry: ModelEntry): Promise<InstalledModel | undefined> {
+    let pending = converting.get(entry.name);
+    if (!pending) {
+      pending = mkdir(dir, { recursive: true })
+        .then(() => installModel(entry, dir))
+        .catch(() => undefined)
+        .finally(() => converting.delete(entry.name));
+      converting.set(entry.name, pending);
+    }
+    return pending;
+  }
+
   async function verifyOne(name: string): Promise<VerifyResult> {
     try {
       checkName(name);
@@ -369,6 +389,15 @@ export function createModelStore(modelsDir: string): ModelStore {
   }
 
   return store;
+}
+
+/** Whether a catalogue model can be converted without a download (its npm package is installed here). */
+function isLocallyAvailable(entry: ModelEntry): boolean {
+  const source = entry.source;
+  return (
+    source.kind === 'tfjs-layers' &&
+    findInstalledPackage({ name: source.package, version: source.version }) !== undefined
+  );
 }
 
 /** Opens the file in onnxruntime (then frees it): catches what the header parse cannot (bad ops, bad weights). */
