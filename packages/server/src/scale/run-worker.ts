@@ -143,15 +143,24 @@ export async function startRunWorker(options: RunWorkerOptions): Promise<RunWork
       active.delete(runId);
     }
     await published;
-    const outputs = relativiseOutputs(outcome.outputs, staged);
     let error: RunErrorInfo | undefined = outcome.error;
     if (outcome.status === 'done') {
-      if ((await store.commit(runId, staged)) === 'exists') log(`run ${runId}: an earlier attempt's outputs kept`);
+      try {
+        if ((await store.commit(runId, staged)) === 'exists') log(`run ${runId}: an earlier attempt's outputs kept`);
+      } catch (cause) {
+        // The store refused the outputs (a full or unmounted shared folder): the run failed; retrying would not help.
+        const full = (cause as NodeJS.ErrnoException).code === 'ENOSPC';
+        const message = `the outputs could not be stored: ${String(cause)}`;
+        outcome = { status: 'error', outputs: {}, error: { code: full ? 'DISK_FULL' : 'INTERNAL', message } };
+        error = outcome.error;
+        await store.discard(staged).catch(() => {});
+      }
     } else {
       await store.discard(staged);
       if (outcome.status === 'error' && !error)
         error = { code: 'INTERNAL', message: 'the run failed without a reason' };
     }
+    const outputs = relativiseOutputs(outcome.outputs, staged);
     const files = outcome.status === 'done' ? await store.files(runId) : [];
     const ms = record.startedAt ? Date.now() - record.startedAt : 0;
     const final: RunEvent =
