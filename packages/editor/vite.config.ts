@@ -13,6 +13,13 @@ export const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * `COSER_SERVER=http://127.0.0.1:8188 npm run dev -w @coser/editor` forwards `/api` and socket.io to a running
+ * `coser serve` (started with `--allow-origin http://localhost:5173`), so local runs find models and server mode
+ * works from the dev server.
+ */
+const coserServer = process.env['COSER_SERVER'];
+
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   // Relative asset URLs so the build works under any mount path (the server may serve it below /editor/).
@@ -21,7 +28,11 @@ export default defineConfig({
   // onnxruntime-web re-spawns the worker's own script for its pthreads: only an ES-module worker can do that.
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  server: { headers: isolationHeaders, fs: { allow: [repoRoot] } },
+  server: {
+    headers: isolationHeaders,
+    fs: { allow: [repoRoot] },
+    ...(coserServer ? { proxy: { '/api': coserServer, '/socket.io': { target: coserServer, ws: true } } } : {}),
+  },
   preview: { headers: isolationHeaders },
   build: { outDir: 'dist', target: 'es2022', chunkSizeWarningLimit: 4096 },
 });
