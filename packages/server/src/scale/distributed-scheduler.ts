@@ -97,9 +97,19 @@ export class DistributedScheduler extends RunScheduler {
       this.scale.queueCap,
     );
     onAccepted?.(runId);
-    // Published before the job exists, so `run:queued` is always the run's first event.
-    await this.scale.queue.publishEvent({ type: 'run:queued', runId, position });
-    await addRunJob(this.scale.jobs, runId, this.scale.maxAttempts);
+    try {
+      // Published before the job exists, so `run:queued` is always the run's first event.
+      await this.scale.queue.publishEvent({ type: 'run:queued', runId, position });
+      await addRunJob(this.scale.jobs, runId, this.scale.maxAttempts);
+    } catch (error) {
+      // The client hears "refused": the run must not start later by surprise. Should Redis be gone for this too,
+      // the next server start re-adds the job instead (the run then runs after all).
+      const message = 'the run could not be handed to the workers';
+      await this.scale.queue
+        .finish(runId, { status: 'error', error: { code: 'NOT_READY', message } }, { onlyIfQueued: true })
+        .catch(() => false);
+      throw error;
+    }
     return { runId, position };
   }
 
