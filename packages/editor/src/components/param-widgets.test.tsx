@@ -5,7 +5,7 @@ import { widgetFor } from '../graph/param-schema';
 import { ParamField, type WidgetServices } from './param-widgets';
 
 const services: WidgetServices = {
-  models: [{ name: 'esrgan-slim-x4' }, { name: 'esrgan-medium-x4' }],
+  models: [{ name: 'esrgan-slim-x4' }, { name: 'esrgan-medium-x4', sha256: 'ab12' }],
   uploadImage: vi.fn(async (file: File) => `uploads/${file.name}`),
 };
 
@@ -64,6 +64,8 @@ describe('ParamField', () => {
     const select = screen.getByLabelText('Model') as HTMLSelectElement;
     expect([...select.options].map((o) => o.value)).toEqual(['my-model', 'esrgan-slim-x4', 'esrgan-medium-x4']);
     expect(select.options[0]?.textContent).toMatch(/not listed/);
+    expect(select.options[1]?.textContent).toBe('esrgan-slim-x4 (not installed)');
+    expect(select.options[2]?.textContent).toBe('esrgan-medium-x4');
     fireEvent.change(select, { target: { value: 'esrgan-medium-x4' } });
     expect(onChange).toHaveBeenLastCalledWith('esrgan-medium-x4');
   });

@@ -179,9 +179,10 @@ function ModelPicker({ id, value, onChange, services }: WidgetProps) {
       <select id={id} value={current} onChange={(e) => onChange(e.target.value)}>
         {missing ? <option value={current}>{current} (not listed)</option> : null}
         {names.length === 0 && !missing ? <option value="">no models found</option> : null}
-        {names.map((name) => (
-          <option key={name} value={name}>
-            {name}
+        {services.models.map((model) => (
+          <option key={model.name} value={model.name}>
+            {/* Installed models carry their file's sha256; catalogue-only ones need `coser models add` or a file. */}
+            {model.sha256 ? model.name : `${model.name} (not installed)`}
           </option>
         ))}
       </select>

@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 // The editor's runtime worker: the same node code as the CLI, on onnxruntime-web. Runs, validation and static
 // info all happen here, so the UI thread never loads node code or ONNX sessions and stays responsive.
-import { createDefaultRegistry } from '@coser/nodes';
+import { createDefaultRegistry, MODEL_CATALOGUE } from '@coser/nodes';
 import type { ImageBuffer, InferenceBackend, RunEvent } from '@coser/runtime';
 import { createOutputCache, DEFAULT_LIMITS, executeGraph, inferStaticInfo, validateGraph } from '@coser/runtime';
 import { createWebBackend } from '@coser/runtime/backend-web';
@@ -57,6 +57,8 @@ function startWorker(): void {
         case 'init': {
           const models = createModelLoader({
             baseUrl: message.modelsBaseUrl,
+            // The catalogue's entries: pickers list them (a picked .onnx file needs its entry) without a server.
+            builtIn: MODEL_CATALOGUE.map((entry) => ({ ...entry })),
             ...(message.token ? { token: message.token } : {}),
           });
           const previous = state;
