@@ -146,7 +146,9 @@ export async function createServer(options: CreateServerOptions): Promise<CoserS
   app.get('/health', (_req, res) => void res.json({ ok: true }));
   app.get('/ready', async (_req, res) => {
     if (closing || !queue.isOpen) return sendError(res, 'NOT_READY', closing ? 'shutting down' : 'database closed');
-    const counts = await queue.counts();
+    // A queue in Redis can drop between the check above and this call: that is NOT_READY too, not a 500.
+    const counts = await queue.counts().catch(() => undefined);
+    if (!counts) return sendError(res, 'NOT_READY', 'the queue is unreachable');
     res.json({ ok: true, ...counts });
   });
   const buckets = new Map<string, TokenBucket>();
