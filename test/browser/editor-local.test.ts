@@ -165,6 +165,20 @@ describe('editor in Chromium, running on this device', () => {
     await page.screenshot({ path: join(RESULTS, 'editor-local-run.png') });
   });
 
+  it('keeps the graph and its uploaded image across a reload, and runs again', async () => {
+    await page.waitForTimeout(500);
+    await page.reload();
+    await page.waitForSelector('.sidebar .palette-item');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(3);
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(2);
+    // The upload comes back from IndexedDB into the worker right after start-up.
+    await page.waitForTimeout(500);
+    await page.click('[data-testid=run]');
+    const state = await waitForRunEnd();
+    expect(state.error).toBeUndefined();
+    expect(state.status).toBe('done');
+  });
+
   it('gives the same upscaled image as onnxruntime-node (max difference under 1e-3)', async () => {
     const graph = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
     const web = (await page.evaluate(([g]) => window.coserEditor!.runForValues(g as never, ['upscaleImage']), [

@@ -118,8 +118,13 @@ export class RuntimeWorker {
     return id;
   }
 
-  /** Re-sends an upload under a known id (restoring a session after a reload). */
+  /** Re-sends an upload under a known id (restoring a session after a reload); later names do not reuse it. */
   restoreUpload(id: string, bytes: Uint8Array): void {
+    const match = /^uploads\/(?:(\d+)-)?(.+)$/.exec(id);
+    if (match?.[2]) {
+      const count = match[1] ? Number(match[1]) : 1;
+      this.uploadNames.set(match[2], Math.max(count, this.uploadNames.get(match[2]) ?? 0));
+    }
     this.send({ type: 'upload', id, bytes });
   }
 

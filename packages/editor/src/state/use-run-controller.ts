@@ -7,6 +7,7 @@ import { type ConnectionStatus, createServerRunClient, type ServerRunClient } fr
 import type { ModelListing } from '../worker/model-loader';
 import { type EditorSettings, serverOrigin } from './settings';
 import { createStore, type Store } from './store';
+import { loadUploads, saveUpload } from './upload-store';
 
 const ACTIVE_RUN_KEY = 'coser.editor.activeRun';
 
@@ -115,10 +116,26 @@ export function useRunController(
       const bytes = new Uint8Array(await file.arrayBuffer());
       const name = await client.uploadImage(file.name, bytes);
       uploads.set(name, URL.createObjectURL(file));
+      if (client.target === 'local') void saveUpload({ id: name, bytes, type: file.type, savedAt: Date.now() });
       return name;
     },
     [client, uploads],
   );
+
+  // Local uploads from before a reload go back into the worker, so the autosaved graph runs as it did.
+  useEffect(() => {
+    void loadUploads().then((stored) => {
+      for (const item of stored) {
+        worker.restoreUpload(item.id, item.bytes);
+        if (!uploads.has(item.id)) {
+          uploads.set(
+            item.id,
+            URL.createObjectURL(new Blob([item.bytes as Uint8Array<ArrayBuffer>], { type: item.type })),
+          );
+        }
+      }
+    });
+  }, [worker, uploads]);
 
   return { client, runStore, connection, models, start, cancel, uploads, upload };
 }
