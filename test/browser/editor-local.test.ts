@@ -1,6 +1,6 @@
 // The editor end to end in real Chromium: build it, serve it, wire a graph from the palette, run it on this device
 // (onnxruntime-web, WASM) and compare with onnxruntime-node in this process.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEmbeddedGraph } from '@coser/nodes';
@@ -216,6 +216,21 @@ describe('editor in Chromium, running on this device', () => {
     } finally {
       await rm(outputDir, { recursive: true, force: true });
     }
+  });
+
+  it('saves the graph as the JSON file the CLI runs', async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('button[title^="Download the graph"]'),
+    ]);
+    expect(download.suggestedFilename()).toBe('untitled.json');
+    const text = await readFile((await download.path())!, 'utf8');
+    const { graph, diagnostics } = loadGraph(text);
+    expect(diagnostics).toEqual([]);
+    const current = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
+    expect(graph?.nodes).toEqual(current.nodes);
+    expect(graph?.edges).toEqual(current.edges);
+    expect(graph?.editor?.viewport?.zoom).toBeGreaterThan(0);
   });
 
   it('copies, pastes, undoes, redoes and deletes with the keyboard', async () => {
