@@ -348,7 +348,14 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
               <Controls />
             </ReactFlow>
             {popup ? (
-              <div className="popup-anchor" style={{ left: popup.screen.x, top: popup.screen.y }}>
+              <div
+                className="popup-anchor"
+                // Kept inside the window: the palette is 260 x 360 px at most.
+                style={{
+                  left: Math.max(0, Math.min(popup.screen.x, window.innerWidth - 270)),
+                  top: Math.max(0, Math.min(popup.screen.y, window.innerHeight - 370)),
+                }}
+              >
                 <Palette
                   catalog={catalog}
                   {...(popup.filter ? { filter: popup.filter } : {})}
