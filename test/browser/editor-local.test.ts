@@ -129,6 +129,10 @@ describe('editor in Chromium, running on this device', () => {
     await expect
       .poll(() => page.locator(`${nodeSelector('loadImage')} .image-name`).textContent())
       .toBe('uploads/astronaut-lr.png');
+    // Output sizes are known before running: the upload's header, times the model's scale.
+    await expect
+      .poll(() => page.locator(`${nodeSelector('upscaleImage')} .port-row.output .port-info`).textContent())
+      .toMatch(/256×256/);
     // Validation settles: no diagnostics left on any node.
     await expect.poll(() => page.locator('.node-diagnostics').count(), { timeout: 5000 }).toBe(0);
 

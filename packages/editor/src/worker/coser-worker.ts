@@ -8,6 +8,7 @@ import { createWebBackend } from '@coser/runtime/backend-web';
 import * as ort from 'onnxruntime-web';
 import { createModelLoader, type ModelLoader } from './model-loader';
 import type { BackendChoice, FromWorker, KeptValue, ToWorker } from './protocol';
+import { withUploadSizes } from './upload-sizes';
 import { createWebHost, planarToRgba } from './web-host';
 import { yieldingBackend } from './yielding-backend';
 
@@ -74,7 +75,10 @@ function startWorker(): void {
         }
         case 'analyze': {
           const diagnostics = validateGraph(message.graph, registry);
-          const staticInfo = inferStaticInfo(message.graph, registry);
+          const staticInfo = inferStaticInfo(
+            message.graph,
+            withUploadSizes(registry, (id) => host.uploadSize(id)),
+          );
           post({ type: 'analysis', requestId: message.requestId, diagnostics, staticInfo });
           break;
         }

@@ -21,6 +21,8 @@ export interface WebHost extends Host {
   /** Keeps an uploaded image under an id (`uploads/NAME`) that Load Image's `path` param refers to. */
   addUpload(id: string, bytes: Uint8Array): void;
   hasUpload(id: string): boolean;
+  /** Width and height of an upload, from its header (undefined when unknown or unreadable). */
+  uploadSize(id: string): { width: number; height: number } | undefined;
   /** Files written by the current run (cleared by `resetOutputs`). */
   readonly outputs: ReadonlyMap<string, Uint8Array>;
   resetOutputs(): void;
@@ -44,6 +46,10 @@ export function createWebHost(options: WebHostOptions): WebHost {
       uploads.set(id, bytes);
     },
     hasUpload: (id) => uploads.has(id),
+    uploadSize(id) {
+      const bytes = uploads.get(id);
+      return bytes ? readImageSize(bytes) : undefined;
+    },
     outputs,
     resetOutputs() {
       outputs.clear();
