@@ -73,7 +73,7 @@ describe.skipIf(!HAVE_REDIS)('coser serve --redis and coser worker', () => {
     expect(await serveExit).toBe(0);
     expect(worker.output()).toContain('coser worker stopped');
     expect(out).toContain('coser server stopped');
-  });
+  }, 150_000);
 
   it('refuses a --redis that is not a redis:// URL with exit code 2', async () => {
     const child = spawn(process.execPath, [COSER, 'worker', '--redis', 'localhost:6379'], { stdio: 'pipe' });
@@ -81,5 +81,5 @@ describe.skipIf(!HAVE_REDIS)('coser serve --redis and coser worker', () => {
     child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
     expect(await exited(child)).toBe(2);
     expect(err).toContain('error USAGE');
-  });
+  }, 150_000);
 });

@@ -54,7 +54,7 @@ describe.skipIf(!HAVE_REDIS)('a worker killed mid-run, and cancel across process
   });
 
   it('retries the run of a SIGKILLed worker on the other one; it completes exactly once', async () => {
-    const runId = await submit(server, resizeGraph('in-0.png', 6, 16));
+    const runId = await submit(server, resizeGraph('in-0.png', 20, 16));
     await waitFor(async () => (await events(server, runId)).some((e) => e.type === 'node:done'), 60_000, 'progress');
     const victim = workers.find((w) => w.started().includes(runId));
     const survivor = workers.find((w) => w !== victim);
@@ -73,7 +73,7 @@ describe.skipIf(!HAVE_REDIS)('a worker killed mid-run, and cancel across process
     // The killed attempt's staging folder was cleared by the retry.
     const staging = await readdir(join(shared.dir, 'runs', '.staging')).catch(() => []);
     expect(staging.filter((name) => name.startsWith(runId))).toEqual([]);
-  });
+  }, 150_000);
 
   it('cancels a running run on another process, and a queued one, and the worker keeps serving', async () => {
     const [worker] = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
@@ -83,7 +83,7 @@ describe.skipIf(!HAVE_REDIS)('a worker killed mid-run, and cancel across process
     socket.on('run:event', (e: Event & { runId: string }) => seen.push(e));
     const submitOne = (input: string) =>
       new Promise<{ ok: boolean; runId: string }>((done) =>
-        socket.emit('run:submit', { graph: resizeGraph(input, 6, 16) }, done),
+        socket.emit('run:submit', { graph: resizeGraph(input, 20, 16) }, done),
       );
     const cancel = (runId: string) =>
       new Promise<{ ok: boolean; status: string }>((done) => socket.emit('run:cancel', { runId }, done));
@@ -103,7 +103,7 @@ describe.skipIf(!HAVE_REDIS)('a worker killed mid-run, and cancel across process
     expect(await waitFinal(server, [next], 60_000)).toEqual({ [next]: 'done' });
     expect(await waitFinal(server, [queued.runId])).toEqual({ [queued.runId]: 'cancelled' });
     socket.close();
-  });
+  }, 150_000);
 });
 
 describe.skipIf(!HAVE_REDIS)('restarts', () => {
@@ -141,7 +141,7 @@ describe.skipIf(!HAVE_REDIS)('restarts', () => {
       .filter((e) => e.type === 'run:queued')
       .map((e) => (e as Event & { position: number }).position);
     expect(positions).toEqual([3, 2, 1]);
-  });
+  }, 150_000);
 
   it('answers 503 NOT_READY while Redis is down and serves again once it is back', async () => {
     const server = servers[servers.length - 1] as CoserServer;
@@ -159,5 +159,5 @@ describe.skipIf(!HAVE_REDIS)('restarts', () => {
     // The server and the worker reconnected: a new run goes through (this test Redis kept no data).
     const runId = await submit(server, resizeGraph('in-3.png'));
     expect(await waitFinal(server, [runId], 60_000)).toEqual({ [runId]: 'done' });
-  });
+  }, 150_000);
 });

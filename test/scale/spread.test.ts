@@ -94,7 +94,7 @@ describe.skipIf(!HAVE_REDIS)('runs spread over two workers', () => {
     expect(list.body['next']).toBeDefined();
     const ready = await api(server, 'GET', '/ready');
     expect(ready.body).toEqual({ ok: true, queued: 0, running: 0 });
-  });
+  }, 150_000);
 
   it('lets a client of a second server follow and cancel a run submitted to the first (a load balancer)', async () => {
     const other = await startScaleServer(redis.url, shared.dir);
@@ -102,7 +102,7 @@ describe.skipIf(!HAVE_REDIS)('runs spread over two workers', () => {
       const socket = io(other.url, { auth: { token: TOKEN, clientKey: 'k' }, transports: ['websocket'] });
       const seen: { type: string; runId: string; seq: number }[] = [];
       socket.on('run:event', (e: { type: string; runId: string; seq: number }) => seen.push(e));
-      const runId = await submit(server, resizeGraph('in-5.png', 6, 16));
+      const runId = await submit(server, resizeGraph('in-5.png', 20, 16));
       const subscribed = await new Promise<{ ok: boolean; events: { seq: number }[] }>((done) =>
         socket.emit('run:subscribe', { runId }, done),
       );
@@ -121,5 +121,5 @@ describe.skipIf(!HAVE_REDIS)('runs spread over two workers', () => {
     } finally {
       await other.close();
     }
-  });
+  }, 150_000);
 });

@@ -73,19 +73,19 @@ describe.skipIf(!HAVE_REDIS)('worker failures', () => {
     expect(events.at(-1)).toMatchObject({ type: 'run:error', code: 'OUT_OF_MEMORY' });
     await inProcess.close();
     inProcess = undefined;
-  });
+  }, 150_000);
 
   it('fails a run with a reason once its workers stopped --max-attempts times', async () => {
     const flags = ['--lock-ms', '4000', '--max-attempts', '1'];
     children.push(
       ...(await Promise.all([startWorker(redis.url, shared.dir, flags), startWorker(redis.url, shared.dir, flags)])),
     );
-    const runId = await submit(server, resizeGraph('in-2.png', 6, 16));
+    const runId = await submit(server, resizeGraph('in-2.png', 20, 16));
     await waitFor(() => children.some((w) => w.started().includes(runId)), 60_000, 'a worker to start the run');
     await children.find((w) => w.started().includes(runId))?.kill('SIGKILL');
     expect(await waitFinal(server, [runId], 60_000)).toEqual({ [runId]: 'error' });
     const detail = await api(server, 'GET', `/api/runs/${runId}`);
     expect(detail.body['error']).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/worker stopped/) });
     expect(detail.body['files']).toEqual([]);
-  });
+  }, 150_000);
 });
