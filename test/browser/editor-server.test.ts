@@ -3,6 +3,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { GraphFile } from '@coser/runtime';
 import { type CoserServer, createServer } from '@coser/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +37,8 @@ let browser: Browser;
 let page: Page;
 /** Output file names of the first run, checked again after the reload. */
 let firstFiles: string[] = [];
+/** The run that is interrupted by a server restart. */
+let slowGraph: GraphFile;
 
 beforeAll(async () => {
   await storeWithModel(MODEL);
@@ -136,5 +139,58 @@ describe('editor in Chromium, running on coser serve', () => {
     expect(state.error?.code).toBe('INPUT_UNCONNECTED');
     await expect.poll(() => page.textContent('[data-testid=statusbar]')).toMatch(/Run refused/);
     expect(await page.locator('.react-flow__node').count()).toBe(3);
+  });
+
+  it('reconnects after the server restarts, reports the interrupted run, and runs again', async () => {
+    const current = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
+    slowGraph = {
+      ...current,
+      nodes: [
+        ...current.nodes.map((n) => (n.id === 'up' ? { ...n, params: { ...n.params, selfEnsemble: true } } : n)),
+        {
+          id: 'bigger',
+          type: 'image.resize',
+          typeVersion: 1,
+          params: { mode: 'scale', scale: 4 },
+          position: { x: 0, y: 300 },
+        },
+      ],
+      edges: [
+        { from: { node: 'load', port: 'image' }, to: { node: 'bigger', port: 'image' } },
+        { from: { node: 'bigger', port: 'image' }, to: { node: 'up', port: 'image' } },
+        { from: { node: 'up', port: 'image' }, to: { node: 'save', port: 'image' } },
+      ],
+    };
+    await page.evaluate((g) => window.coserEditor!.openGraph(g as never), slowGraph);
+    await page.click('[data-testid=run]');
+    await page.waitForFunction(
+      () => (window.coserEditor!.runState() as RunState).nodes['up']?.status === 'running',
+      null,
+      { timeout: 60_000 },
+    );
+    const { port, token } = server;
+    await server.close();
+    await expect.poll(() => page.textContent('[data-testid=run-target]'), { timeout: 20_000 }).toMatch(/reconnecting/);
+    server = await createServer({ dataDir: join(work, 'data'), modelsDir: MODELS_DIR, editorDir: dist, port });
+    expect(server.token).toBe(token);
+    await expect.poll(() => page.textContent('[data-testid=run-target]'), { timeout: 30_000 }).toMatch(/connected/);
+    const state = await waitForRunEnd();
+    expect(state.status).toBe('error');
+    expect(state.error?.code).toBe('CANCELLED');
+    expect(state.error?.message).toMatch(/server stopped/);
+
+    // The same page keeps working against the restarted server.
+    await page.evaluate((g) => window.coserEditor!.openGraph(g as never), {
+      ...slowGraph,
+      nodes: slowGraph.nodes.map((n) => (n.id === 'up' ? { ...n, params: { ...n.params, selfEnsemble: false } } : n)),
+    });
+    await page.click('[data-testid=run]');
+    await page.waitForFunction(
+      () =>
+        (window.coserEditor!.runState() as RunState).status === 'running' ||
+        (window.coserEditor!.runState() as RunState).status === 'done',
+    );
+    const again = await waitForRunEnd();
+    expect(again.status).toBe('done');
   });
 });
