@@ -8,7 +8,6 @@ interface WorkerFlags {
   concurrency: string;
   lockMs: string;
   maxAttempts: string;
-  prefix: string;
 }
 
 function integer(text: string, name: string, min: number, max: number): number {
@@ -39,7 +38,6 @@ export function registerWorkerCommand(program: Command): void {
     .option('--concurrency <n>', 'runs at a time on this worker', '1')
     .option('--lock-ms <n>', 'a stopped worker loses its runs to others after this long', '30000')
     .option('--max-attempts <n>', 'executions of one run at most (retries after a worker stopped)', '3')
-    .option('--prefix <name>', 'Redis key prefix of the deployment', 'coser')
     .action(async (flags: WorkerFlags) => {
       if (!/^rediss?:\/\//.test(flags.redis)) {
         throw new CoserError('USAGE', `--redis must be a URL like redis://host:6379, got "${flags.redis}"`);
@@ -54,7 +52,6 @@ export function registerWorkerCommand(program: Command): void {
         concurrency,
         lockDurationMs,
         maxAttempts,
-        prefix: flags.prefix,
         ...(flags.models ? { modelsDir: flags.models } : {}),
       });
       process.stdout.write(`coser worker ${worker.id} ready (concurrency ${concurrency})\n`);
