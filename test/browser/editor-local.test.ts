@@ -167,7 +167,7 @@ describe('editor in Chromium, running on this device', () => {
     await page.waitForTimeout(300);
     await mkdir(RESULTS, { recursive: true });
     await page.screenshot({ path: join(RESULTS, 'editor-local-run.png') });
-  });
+  }, 180_000);
 
   it('keeps the graph and its uploaded image across a reload, and runs again', async () => {
     await page.waitForTimeout(500);
@@ -181,7 +181,7 @@ describe('editor in Chromium, running on this device', () => {
     const state = await waitForRunEnd();
     expect(state.error).toBeUndefined();
     expect(state.status).toBe('done');
-  });
+  }, 180_000);
 
   it('gives the same upscaled image as onnxruntime-node (max difference under 1e-3)', async () => {
     const graph = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
@@ -220,7 +220,7 @@ describe('editor in Chromium, running on this device', () => {
     } finally {
       await rm(outputDir, { recursive: true, force: true });
     }
-  });
+  }, 180_000);
 
   it('saves the graph as the JSON file the CLI runs', async () => {
     const [download] = await Promise.all([
@@ -235,7 +235,7 @@ describe('editor in Chromium, running on this device', () => {
     expect(graph?.nodes).toEqual(current.nodes);
     expect(graph?.edges).toEqual(current.edges);
     expect(graph?.editor?.viewport?.zoom).toBeGreaterThan(0);
-  });
+  }, 180_000);
 
   it('copies, pastes, undoes, redoes and deletes with the keyboard', async () => {
     const count = () => page.locator('.react-flow__node').count();
@@ -257,7 +257,7 @@ describe('editor in Chromium, running on this device', () => {
     const graph = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
     expect(graph.nodes.map((n) => n.id).sort()).toEqual(['loadImage', 'saveImage', 'upscaleImage']);
     expect(graph.edges).toHaveLength(2);
-  });
+  }, 180_000);
 
   it('opens the graph embedded in a dropped PNG, and explains a dropped file it cannot open', async () => {
     const drop = (bytes: number[], name: string, type: string) =>
@@ -287,7 +287,7 @@ describe('editor in Chromium, running on this device', () => {
     await drop([...new TextEncoder().encode('just some notes')], 'notes.txt', 'text/plain');
     await expect.poll(() => page.textContent('[data-testid=statusbar]')).toMatch(/notes\.txt is neither a graph/);
     expect(await page.locator('.react-flow__node').count()).toBe(3);
-  });
+  }, 180_000);
 
   it('cancels a running graph', async () => {
     const graph = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
@@ -323,5 +323,5 @@ describe('editor in Chromium, running on this device', () => {
     expect(state.status).toBe('cancelled');
     expect(state.nodes['upscaleImage']?.status).toBe('cancelled');
     expect(await page.locator('[data-testid=run]').count()).toBe(1);
-  });
+  }, 180_000);
 });

@@ -110,7 +110,7 @@ describe('editor in Chromium, running on coser serve', () => {
       .toMatch(/^256×256/);
     await mkdir(join(REPO_ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(REPO_ROOT, 'test-results/editor-server-run.png') });
-  });
+  }, 180_000);
 
   it('resumes watching a run after a reload (replays its stored events and fetches its outputs)', async () => {
     const { runId } = await runState();
@@ -126,7 +126,7 @@ describe('editor in Chromium, running on coser serve', () => {
     await expect.poll(async () => (await runState()).files.map((f) => f.name)).toEqual(firstFiles);
     // The graph itself survived the reload too (autosave).
     expect(await page.locator('.graph-name').inputValue()).toBe('Server upscale');
-  });
+  }, 180_000);
 
   it('reports a graph the server refuses without losing the editor state', async () => {
     await page.evaluate(() => {
@@ -139,7 +139,7 @@ describe('editor in Chromium, running on coser serve', () => {
     expect(state.error?.code).toBe('INPUT_UNCONNECTED');
     await expect.poll(() => page.textContent('[data-testid=statusbar]')).toMatch(/Run refused/);
     expect(await page.locator('.react-flow__node').count()).toBe(3);
-  });
+  }, 180_000);
 
   it('reconnects after the server restarts, reports the interrupted run, and runs again', async () => {
     const current = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
@@ -192,5 +192,5 @@ describe('editor in Chromium, running on coser serve', () => {
     );
     const again = await waitForRunEnd();
     expect(again.status).toBe('done');
-  });
+  }, 180_000);
 });
