@@ -34,6 +34,8 @@ function startWorker(): void {
   const runs = new Map<string, AbortController>();
   let state: WorkerState | undefined;
   let currentRun: string | undefined;
+  /** Model files the user picked; they outlive a change of settings (a new model loader). */
+  const pickedModels = new Map<string, Uint8Array>();
   // One host for the worker's life: uploads survive a change of settings; models come from the current loader.
   const host = createWebHost({
     models: {
@@ -49,7 +51,10 @@ function startWorker(): void {
     },
   });
 
-  const post = (message: FromWorker, transfer: Transferable[] = []) => self.postMessage(message, transfer);
+  // Static info sees uploaded images' sizes (read from their headers when asked).
+  const sizedRegistry = withUploadSizes(registry, (id) => host.uploadSize(id));
+
+  const post = (message: FromWorker) => self.postMessage(message);
 
   self.onmessage = (event: MessageEvent<ToWorker>) => {
     const message = event.data;
@@ -62,6 +67,7 @@ function startWorker(): void {
             builtIn: MODEL_CATALOGUE.map((entry) => ({ ...entry })),
             ...(message.token ? { token: message.token } : {}),
           });
+          for (const [name, bytes] of pickedModels) models.addLocalFile(name, bytes);
           const previous = state;
           state = {
             models,
@@ -75,10 +81,7 @@ function startWorker(): void {
         }
         case 'analyze': {
           const diagnostics = validateGraph(message.graph, registry);
-          const staticInfo = inferStaticInfo(
-            message.graph,
-            withUploadSizes(registry, (id) => host.uploadSize(id)),
-          );
+          const staticInfo = inferStaticInfo(message.graph, sizedRegistry);
           post({ type: 'analysis', requestId: message.requestId, diagnostics, staticInfo });
           break;
         }
@@ -86,6 +89,7 @@ function startWorker(): void {
           host.addUpload(message.id, message.bytes);
           break;
         case 'model-file':
+          pickedModels.set(message.name, message.bytes);
           state?.models.addLocalFile(message.name, message.bytes);
           break;
         case 'list-models':
