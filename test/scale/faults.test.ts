@@ -1,7 +1,7 @@
 // Faults of the scale-out path with a real Redis and real `coser worker` processes: a worker killed mid-run (the run
 // is retried elsewhere and completes exactly once), cancel across processes, a server restart with queued runs,
 // and Redis restarting under a running server (503 NOT_READY, then back).
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import {
   type RedisProcess,
   resizeGraph,
   sharedFolder,
+  sleep,
   startRedis,
   startScaleServer,
   startWorker,
@@ -159,5 +160,37 @@ describe.skipIf(!HAVE_REDIS)('restarts', () => {
     // The server and the worker reconnected: a new run goes through (this test Redis kept no data).
     const runId = await submit(server, resizeGraph('in-3.png'));
     expect(await waitFinal(server, [runId], 60_000)).toEqual({ [runId]: 'done' });
+  }, 150_000);
+});
+
+describe.skipIf(!HAVE_REDIS)('Redis with appendonly yes', () => {
+  let redis: RedisProcess;
+  let shared: Awaited<ReturnType<typeof sharedFolder>>;
+  let server: CoserServer | undefined;
+  let worker: WorkerProcess | undefined;
+
+  beforeAll(async () => {
+    shared = await sharedFolder(2);
+    await mkdir(join(shared.dir, 'redis'));
+    redis = await startRedis({ appendonlyDir: join(shared.dir, 'redis') });
+  });
+
+  afterAll(async () => {
+    await worker?.kill('SIGKILL');
+    await server?.close();
+    await redis?.stop();
+    await shared?.remove();
+  });
+
+  it('keeps queued runs (records and jobs) across a Redis crash', async () => {
+    server = await startScaleServer(redis.url, shared.dir);
+    const ids = [await submit(server, resizeGraph('in-0.png')), await submit(server, resizeGraph('in-1.png'))];
+    // appendfsync everysec: what was written over a second before the crash is on disk.
+    await sleep(1500);
+    await redis.stop();
+    await redis.start();
+    await waitFor(async () => (await api(server as CoserServer, 'GET', '/ready')).status === 200, 20_000, 'ready');
+    worker = await startWorker(redis.url, shared.dir, ['--lock-ms', '4000']);
+    expect(Object.values(await waitFinal(server, ids, 60_000))).toEqual(['done', 'done']);
   }, 150_000);
 });

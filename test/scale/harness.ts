@@ -28,24 +28,26 @@ export async function freePort(): Promise<number> {
 export interface RedisProcess {
   readonly url: string;
   readonly port: number;
-  /** Kills it (SIGKILL: nothing is saved; it runs with --save '' anyway). */
+  /** Kills it (SIGKILL: like a crash; only what the append-only file already holds survives). */
   stop(): Promise<void>;
-  /** Starts it again on the same port (empty: no persistence in tests). */
+  /** Starts it again on the same port (empty unless it runs with an append-only file). */
   start(): Promise<void>;
 }
 
-/** Starts `redis-server` on a free 127.0.0.1 port without persistence. */
-export async function startRedis(): Promise<RedisProcess> {
+/**
+ * Starts `redis-server` on a free 127.0.0.1 port, without persistence unless `appendonlyDir` is given (then with
+ * `appendonly yes` in that folder, as docs/scaling.md recommends).
+ */
+export async function startRedis(options: { appendonlyDir?: string } = {}): Promise<RedisProcess> {
   const port = await freePort();
+  const persistence = options.appendonlyDir
+    ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', options.appendonlyDir]
+    : ['--appendonly', 'no'];
   let child: ChildProcess | undefined;
   const start = async () => {
-    const proc = spawn(
-      REDIS_SERVER,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const proc = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     await new Promise<void>((ready, fail) => {
       let out = '';
