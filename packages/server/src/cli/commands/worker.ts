@@ -33,7 +33,7 @@ export function registerWorkerCommand(program: Command): void {
     .option(
       '--data <dir>',
       'the shared folder the servers use as --data (uploads in, run outputs out)',
-      '.coser-server',
+      '.coser/server',
     )
     .option('--concurrency <n>', 'runs at a time on this worker', '1')
     .option('--lock-ms <n>', 'a stopped worker loses its runs to others after this long', '30000')
