@@ -45,7 +45,9 @@ describe('server with the real engine', () => {
       expect.arrayContaining(['io.loadImage', 'image.resize', 'io.saveImage']),
     );
     expect((await raw(t.server, 'GET', '/api/models')).json()).toEqual([]);
-    expect((await raw(t.server, 'GET', '/api/models/esrgan-medium-x4/file')).status).toBe(404);
+    // A catalogue model whose weights are not in node_modules (esrgan-slim/medium would be converted on first use).
+    expect((await raw(t.server, 'GET', '/api/models/esrgan-thick-x8/file')).status).toBe(404);
+    expect((await raw(t.server, 'GET', '/api/models/no-such-model/file')).status).toBe(404);
   });
 
   it('runs an uploaded image through load -> resize -> save and serves the PNG', async () => {
