@@ -4,6 +4,8 @@
 export { createProgram, main } from './cli/main';
 export type { LocalEnvironment, LocalEnvironmentOptions } from './environment';
 export { createLocalEnvironment, defaultModelsDir, findRepoRoot } from './environment';
+export type { BlobStore, RunWorker, RunWorkerOptions } from './scale';
+export { RedisRunQueue, redisServerOptions, SharedFolderStore, startRunWorker } from './scale';
 export type { CoserServer, CreateServerOptions } from './server/create-server';
 export { createServer } from './server/create-server';
 export { type RemoteRunEvent, type RemoteRunOptions, type RemoteRunResult, runRemote } from './server/remote-client';
