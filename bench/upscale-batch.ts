@@ -14,11 +14,12 @@ import sharp from 'sharp';
 import { readTfjsModel } from '../packages/nodes/src/convert/tfjs-files';
 import { createModelStore } from '../packages/nodes/src/models/model-store';
 import { findPackageDir } from '../packages/nodes/src/models/package-source';
+import { SHARED_IMAGES_DIR } from '../test/helpers/paths';
 import { makeTempDir } from '../test/helpers/temp-dir';
 
 const SIZE = Number(process.argv[2] ?? 128);
 const COUNT = Math.min(40, Number(process.argv[3] ?? 10));
-const DATA = '/work/shared/data/images';
+const DATA = SHARED_IMAGES_DIR;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 async function makePhotos(dir: string): Promise<string[]> {

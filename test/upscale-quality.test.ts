@@ -8,10 +8,11 @@ import type { ImageBuffer } from '@coser/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageMetrics } from '../packages/nodes/src/lib/metrics';
 import { resampleImage } from '../packages/nodes/src/lib/resample';
+import { SHARED_IMAGES_DIR } from './helpers/paths';
 import { makeTempDir } from './helpers/temp-dir';
 import { createUpscaleHarness, type UpscaleHarness } from './upscale-helpers';
 
-const DATA = '/work/shared/data/images';
+const DATA = SHARED_IMAGES_DIR;
 const names = existsSync(DATA)
   ? readdirSync(DATA)
       .filter((f) => f.endsWith('_lr.png'))

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { CoserError, createImage } from '@coser/runtime';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { crc32, makeITxtChunk, readPngTextChunks } from '../lib/png-text';
 import { testImage } from '../test-support';
+import { SHARED_IMAGES_DIR } from '../testing/shared-images';
 import { decodeWithSharp, encodeWithSharp } from './sharp-codec';
 
 const BIG = { maxPixels: 64 * 1024 * 1024 };
@@ -82,7 +84,7 @@ describe('decodeWithSharp: the image corpus', () => {
   });
 
   it('refuses zero bytes and truncated PNG/JPEG as IMAGE_CORRUPT', async () => {
-    const hr = new Uint8Array(await readFile('/work/shared/data/images/astronaut_hr.png'));
+    const hr = new Uint8Array(await readFile(path.join(SHARED_IMAGES_DIR, 'astronaut_hr.png')));
     const jpeg = await encodeWithSharp(testImage(64, 64), 'jpeg');
     expect(await code(decodeWithSharp(new Uint8Array(), BIG))).toBe('IMAGE_CORRUPT');
     expect(await code(decodeWithSharp(hr.subarray(0, hr.length >> 1), BIG))).toBe('IMAGE_CORRUPT');

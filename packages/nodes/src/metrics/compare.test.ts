@@ -4,9 +4,10 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { resampleImage } from '../lib/resample';
 import { fakeContext, testImage } from '../test-support';
+import { SHARED_IMAGES_DIR } from '../testing/shared-images';
 import { compare } from './compare';
 
-const IMAGES = '/work/shared/data/images';
+const IMAGES = SHARED_IMAGES_DIR;
 const NAMES = ['astronaut', 'chelsea', 'coffee', 'motorcycle_left', 'rocket'];
 
 async function loadRgb(file: string): Promise<ImageBuffer> {
