@@ -6,6 +6,7 @@ import type { ImageBuffer, InferenceBackend, RunEvent } from '@coser/runtime';
 import { createOutputCache, DEFAULT_LIMITS, executeGraph, inferStaticInfo, validateGraph } from '@coser/runtime';
 import { createWebBackend } from '@coser/runtime/backend-web';
 import * as ort from 'onnxruntime-web';
+import { gpuGuardedBackend } from './gpu-guard';
 import { createModelLoader, type ModelLoader } from './model-loader';
 import type { BackendChoice, FromWorker, KeptValue, ToWorker } from './protocol';
 import { withUploadSizes } from './upload-sizes';
@@ -36,6 +37,8 @@ function startWorker(): void {
   let currentRun: string | undefined;
   /** Model files the user picked; they outlive a change of settings (a new model loader). */
   const pickedModels = new Map<string, Uint8Array>();
+  /** Set once WebGPU raised a validation error: "auto" uses WASM from then on. */
+  let gpuBroken = false;
   // One host for the worker's life: uploads survive a change of settings; models come from the current loader.
   const host = createWebHost({
     models: {
@@ -118,7 +121,18 @@ function startWorker(): void {
     const controller = new AbortController();
     runs.set(runId, controller);
     try {
-      s.backend ??= createBackend(s.backendChoice, (name, threads) => post({ type: 'backend', name, threads }));
+      s.backend ??= createBackend(
+        s.backendChoice,
+        gpuBroken,
+        () => {
+          // Next run: a fresh backend, which on "auto" skips WebGPU; the broken one's sessions are freed.
+          gpuBroken = true;
+          const broken = s.backend;
+          s.backend = undefined;
+          void broken?.then((b) => b.releaseAll()).catch(() => undefined);
+        },
+        (name, threads) => post({ type: 'backend', name, threads }),
+      );
       let backend: InferenceBackend;
       try {
         backend = await s.backend;
@@ -172,24 +186,27 @@ function isImage(value: unknown): value is ImageBuffer {
 }
 
 /**
- * WebGPU when asked for (or on 'auto' when the browser gives an adapter), else WASM; WASM threads only when the
- * page is cross-origin isolated (SharedArrayBuffer), at most 4 (more rarely helps and starves the UI).
+ * WebGPU when asked for (or on 'auto' when the browser gives an adapter and WebGPU has not failed), else WASM;
+ * WASM threads only when the page is cross-origin isolated (SharedArrayBuffer), at most 4 (more rarely helps and
+ * starves the UI).
  */
 async function createBackend(
   choice: BackendChoice,
+  gpuBroken: boolean,
+  onGpuBroken: () => void,
   report: (name: string, threads: number) => void,
 ): Promise<InferenceBackend> {
   const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
   ort.env.wasm.numThreads = threads;
   let useGpu = false;
-  if (choice !== 'wasm') {
-    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-    useGpu = gpu !== undefined && (await gpu.requestAdapter().catch(() => null)) != null;
+  if (choice === 'webgpu' || (choice === 'auto' && !gpuBroken)) {
+    useGpu = (await navigator.gpu?.requestAdapter().catch(() => null)) != null;
     if (choice === 'webgpu' && !useGpu) throw new Error('WebGPU was chosen but this browser gives no WebGPU adapter');
   }
-  const backend = yieldingBackend(
-    createWebBackend(ort, { executionProviders: useGpu ? ['webgpu', 'wasm'] : ['wasm'] }),
-  );
+  const backend = createWebBackend(ort, { executionProviders: useGpu ? ['webgpu', 'wasm'] : ['wasm'] });
   report(backend.name, threads);
-  return backend;
+  if (!useGpu) return yieldingBackend(backend);
+  // onnxruntime-web makes its GPUDevice when the first WebGPU session is created; the guard attaches to it then.
+  const device = async () => (await ort.env.webgpu.device) as GPUDevice | undefined;
+  return yieldingBackend(gpuGuardedBackend(backend, device, onGpuBroken));
 }

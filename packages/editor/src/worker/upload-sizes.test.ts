@@ -30,6 +30,7 @@ describe('output sizes from uploaded images', () => {
     const view = withUploadSizes(registry, (id) => (id === 'uploads/a.png' ? { width: 64, height: 48 } : undefined));
     const info = inferStaticInfo(graph, view);
     expect(info['load']?.['image']).toMatchObject({ width: 64, height: 48 });
+    expect(info['up']?.['image']?.channels).toBeUndefined();
     expect(info['resize']?.['image']).toMatchObject({ width: 128, height: 96 });
     expect(info['up']?.['image']).toMatchObject({ width: 512, height: 384 });
     // Unknown uploads add nothing; the real registry is unchanged.
@@ -43,7 +44,13 @@ describe('output sizes from uploaded images', () => {
 
   it('reads sizes from PNG headers', () => {
     const png = new Uint8Array(readFileSync(join(import.meta.dirname, '../../../../graphs/samples/astronaut-lr.png')));
-    expect(readImageSize(png)).toEqual({ width: 64, height: 64 });
+    expect(readImageSize(png)).toEqual({ width: 64, height: 64, channels: 3 });
+    // Colour type 6 (RGBA) and 0 (gray) as the Node host decodes them: 4 and 1 channels.
+    const rgba = png.slice(0, 33);
+    rgba[25] = 6;
+    expect(readImageSize(rgba)?.channels).toBe(4);
+    rgba[25] = 0;
+    expect(readImageSize(rgba)?.channels).toBe(1);
     expect(readImageSize(new Uint8Array([1, 2, 3]))).toBeUndefined();
   });
 });

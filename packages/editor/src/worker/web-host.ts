@@ -123,7 +123,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
     if (!context) throw new CoserError('INTERNAL', 'OffscreenCanvas 2d context is not available');
     context.drawImage(bitmap, 0, 0);
     const rgba = context.getImageData(0, 0, width, height).data;
-    return rgbaToPlanar(rgba, width, height);
+    return rgbaToPlanar(rgba, width, height, header?.channels);
   } finally {
     bitmap.close();
   }
@@ -139,17 +139,22 @@ function checkPixels(width: number, height: number, maxPixels: number): void {
   if (width === 0 || height === 0) throw new CoserError('IMAGE_CORRUPT', 'image has no pixels');
 }
 
-/** Interleaved 8-bit RGBA -> planar float; drops alpha when the image is fully opaque. */
-export function rgbaToPlanar(rgba: Uint8ClampedArray, width: number, height: number): ImageBuffer {
+/**
+ * Interleaved 8-bit RGBA -> planar float with `channels` planes (1 takes the red plane of a gray image). Without
+ * a known channel count, alpha is kept only when some pixel is not opaque.
+ */
+export function rgbaToPlanar(rgba: Uint8ClampedArray, width: number, height: number, known?: 1 | 3 | 4): ImageBuffer {
   const size = width * height;
-  let opaque = true;
-  for (let i = 3; i < rgba.length; i += 4) {
-    if (rgba[i] !== 255) {
-      opaque = false;
-      break;
+  let channels = known;
+  if (channels === undefined) {
+    channels = 3;
+    for (let i = 3; i < rgba.length; i += 4) {
+      if (rgba[i] !== 255) {
+        channels = 4;
+        break;
+      }
     }
   }
-  const channels = opaque ? 3 : 4;
   const data = new Float32Array(size * channels);
   for (let c = 0; c < channels; c++) {
     const offset = c * size;

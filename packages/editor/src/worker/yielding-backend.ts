@@ -35,7 +35,7 @@ export function yieldingBackend(backend: InferenceBackend): InferenceBackend {
 }
 
 /** One macrotask turn without setTimeout's 4 ms clamp. */
-function yieldToEventLoop(): Promise<void> {
+export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => {
