@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { listFiles } from '../server/run-scheduler';
+import { listFiles } from '../server/run-files';
 import type { RunFile } from '../server/types';
 
 /**

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { basename, isAbsolute, join, relative, sep } from 'node:path';
-import type { RunEvent, RunOutputs, RuntimeLimits } from '@coser/runtime';
+import { join } from 'node:path';
+import type { RunEvent, RuntimeLimits } from '@coser/runtime';
 import { CoserError, DEFAULT_LIMITS, toRunError } from '@coser/runtime';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ExecuteOutcome, RunExecutor } from '../server/run-engine';
+import { relativiseOutputs } from '../server/run-files';
 import type { RunErrorInfo, RunStatus } from '../server/types';
 import { type BlobStore, SharedFolderStore } from './blob-store';
 import { bullConnection, RUN_JOBS_QUEUE, SCALE_DEFAULTS } from './jobs';
@@ -242,23 +243,4 @@ async function defaultExecutor(options: RunWorkerOptions, store: BlobStore): Pro
     ...(options.modelsDir ? { modelsDir: options.modelsDir } : {}),
   });
   return engine.execute;
-}
-
-/** File summaries name paths relative to the run folder: clients never see worker paths. */
-function relativiseOutputs(outputs: RunOutputs, dir: string): RunOutputs {
-  const result: RunOutputs = {};
-  for (const [node, ports] of Object.entries(outputs)) {
-    const copy: RunOutputs[string] = {};
-    for (const [port, summary] of Object.entries(ports)) {
-      if (summary.kind === 'file') {
-        const rel = relative(dir, summary.path);
-        const inside = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-        copy[port] = { ...summary, path: inside ? rel.split(sep).join('/') : basename(summary.path) };
-      } else {
-        copy[port] = summary;
-      }
-    }
-    result[node] = copy;
-  }
-  return result;
 }

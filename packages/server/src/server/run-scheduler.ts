@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, sep } from 'node:path';
-import type { RunEvent, RunOutputs } from '@coser/runtime';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunEvent } from '@coser/runtime';
 import { CoserError, hasErrors, isCoserError } from '@coser/runtime';
 import type { RunQueue } from './queue/run-queue';
 import type { ExecuteOutcome, RunEngine } from './run-engine';
-import type { RunErrorInfo, RunFile, RunRecord, RunStatus, SeqEvent, SubmitRequest } from './types';
+import { listFiles, relativiseOutputs } from './run-files';
+import type { RunErrorInfo, RunRecord, RunStatus, SeqEvent, SubmitRequest } from './types';
 
 /** Live events go to listeners: stored events with their `seq`, previews (not stored) without one. */
 export type RunEventListener = (event: SeqEvent | Extract<RunEvent, { type: 'node:preview' }>) => void;
@@ -320,41 +321,4 @@ export class RunScheduler {
 function finalMs(event: RunEvent | undefined, record: RunRecord): number {
   if (event?.type === 'run:done') return event.ms;
   return record.startedAt ? Date.now() - record.startedAt : 0;
-}
-
-/** Output files of a run folder, relative, skipping hidden temporaries of atomic writes. */
-export async function listFiles(dir: string): Promise<RunFile[]> {
-  const files: RunFile[] = [];
-  let entries: string[];
-  try {
-    entries = await readdir(dir, { recursive: true });
-  } catch {
-    return files;
-  }
-  for (const entry of entries.sort()) {
-    const name = entry.split(sep).join('/');
-    if (name.split('/').some((part) => part.startsWith('.')) || name.endsWith('.tmp')) continue;
-    const info = await stat(join(dir, entry)).catch(() => undefined);
-    if (info?.isFile()) files.push({ name, bytes: info.size });
-  }
-  return files;
-}
-
-/** File summaries name paths relative to the run folder: clients never see server paths. */
-function relativiseOutputs(outputs: RunOutputs, dir: string): RunOutputs {
-  const result: RunOutputs = {};
-  for (const [node, ports] of Object.entries(outputs)) {
-    const copy: RunOutputs[string] = {};
-    for (const [port, summary] of Object.entries(ports)) {
-      if (summary.kind === 'file') {
-        const rel = relative(dir, summary.path);
-        const inside = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-        copy[port] = { ...summary, path: inside ? rel.split(sep).join('/') : basename(summary.path) };
-      } else {
-        copy[port] = summary;
-      }
-    }
-    result[node] = copy;
-  }
-  return result;
 }
