@@ -82,9 +82,10 @@ describe.skipIf(!HAVE_REDIS)('a worker killed mid-run, and cancel across process
     const socket = io(server.url, { auth: { token: TOKEN, clientKey: 'k' }, transports: ['websocket'] });
     const seen: (Event & { runId: string })[] = [];
     socket.on('run:event', (e: Event & { runId: string }) => seen.push(e));
+    // Long runs (400 resizes) so that the cancels always land mid-run, however loaded the machine is.
     const submitOne = (input: string) =>
       new Promise<{ ok: boolean; runId: string }>((done) =>
-        socket.emit('run:submit', { graph: resizeGraph(input, 20, 16) }, done),
+        socket.emit('run:submit', { graph: resizeGraph(input, 200, 16) }, done),
       );
     const cancel = (runId: string) =>
       new Promise<{ ok: boolean; status: string }>((done) => socket.emit('run:cancel', { runId }, done));

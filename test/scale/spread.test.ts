@@ -102,7 +102,8 @@ describe.skipIf(!HAVE_REDIS)('runs spread over two workers', () => {
       const socket = io(other.url, { auth: { token: TOKEN, clientKey: 'k' }, transports: ['websocket'] });
       const seen: { type: string; runId: string; seq: number }[] = [];
       socket.on('run:event', (e: { type: string; runId: string; seq: number }) => seen.push(e));
-      const runId = await submit(server, resizeGraph('in-5.png', 20, 16));
+      // Long enough (400 resizes) that the cancel always lands mid-run, however loaded the machine is.
+      const runId = await submit(server, resizeGraph('in-5.png', 200, 16));
       const subscribed = await new Promise<{ ok: boolean; events: { seq: number }[] }>((done) =>
         socket.emit('run:subscribe', { runId }, done),
       );

@@ -189,6 +189,44 @@ describe('executeGraph', () => {
     expect(calls['test.add']).toBe(4);
   });
 
+  it('lets a cancel from the event loop land between synchronous nodes', async () => {
+    const { constant } = createFixtureNodes();
+    let executed = 0;
+    // Busy, synchronous node code, as most image nodes are: without a yield between nodes a timer (like a socket
+    // message carrying a cancel) only fires after the whole graph has run.
+    const busy = defineNode({
+      ...constant,
+      type: 'test.busy',
+      async execute() {
+        executed++;
+        const until = performance.now() + 30;
+        while (performance.now() < until) {}
+        return { value: executed };
+      },
+    });
+    const env: ExecutionEnv = { registry: createRegistry([busy]), ...createFakeEnvironmentParts() };
+    const nodes = Array.from({ length: 10 }, (_, i) => ({
+      id: `n${i}`,
+      type: 'test.busy',
+      typeVersion: 1,
+      params: {},
+    }));
+    const graph: GraphFile = {
+      format: 'coser-graph',
+      version: 1,
+      name: 'busy',
+      description: '',
+      nodes,
+      edges: [],
+      inputs: {},
+    };
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 5);
+    const { result } = await run(graph, env, controller.signal);
+    expect(result.status).toBe('cancelled');
+    expect(executed).toBeLessThan(10);
+  });
+
   it('cancels between nodes and inside them', async () => {
     const { env, calls } = setup();
     const before = new AbortController();

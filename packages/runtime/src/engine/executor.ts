@@ -21,6 +21,7 @@ import type { OutputCache } from './output-cache';
 import { planExecution } from './planner';
 import type { NodeRegistry } from './registry';
 import { summarizeValue } from './summarize';
+import { yieldToEventLoop } from './yield-to-event-loop';
 
 /** Everything a run needs from its environment (CLI, server worker, editor worker). */
 export interface ExecutionEnv {
@@ -137,6 +138,8 @@ export async function executeGraph(
       let outputs: Record<string, unknown>;
       if (hit) outputs = { ...hit };
       else {
+        await yieldToEventLoop();
+        if (signal.aborted) throw cancelledError(id);
         const ctx = createContext(id, runId, signal, env, limits, run, emit, options.progressIntervalMs ?? 100);
         outputs = checkOutputs(
           definition,
