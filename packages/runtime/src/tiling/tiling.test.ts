@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isCoserError } from '../errors';
 import { createImage, type ImageBuffer } from '../image/image-buffer';
 import { bilinearResize } from '../testing/resize';
-import { planTiles, tileStarts } from './plan-tiles';
+import { planTiles, tileSpans } from './plan-tiles';
 import { resolveTileSize, tileWorkingBytes } from './resolve-tile-size';
 import { tileImage } from './tile-image';
 
@@ -34,33 +34,42 @@ const map = (image: ImageBuffer, f: (v: number) => number): ImageBuffer =>
   createImage(image.width, image.height, image.channels, image.data.map(f));
 
 describe('planTiles', () => {
-  it('covers the image with full-size tiles sharing at least the overlap', () => {
+  it('covers the image with equal, balanced tiles no larger than asked, sharing at least the overlap', () => {
     for (const [w, h, size, overlap] of [
       [100, 70, 32, 8],
       [59, 59, 32, 8],
       [512, 512, 512, 16],
       [513, 40, 512, 16],
+      [512, 512, 256, 16],
       [1, 1, 64, 8],
     ] as const) {
       const tiles = planTiles(w, h, size, overlap);
       const covered = new Uint8Array(w * h);
       for (const t of tiles) {
-        expect(t.width).toBe(Math.min(size, w));
-        expect(t.height).toBe(Math.min(size, h));
+        expect(t.width).toBe(tiles[0]!.width);
+        expect(t.height).toBe(tiles[0]!.height);
+        expect(t.width).toBeLessThanOrEqual(Math.min(size, w));
+        expect(t.height).toBeLessThanOrEqual(Math.min(size, h));
+        expect(t.x + t.width).toBeLessThanOrEqual(w);
         for (let y = t.y; y < t.y + t.height; y++) for (let x = t.x; x < t.x + t.width; x++) covered[y * w + x] = 1;
       }
       expect(covered.every((v) => v === 1)).toBe(true);
-      const xs = tileStarts(w, size, overlap);
-      for (let i = 1; i < xs.length; i++) expect(xs[i - 1]! + size - xs[i]!).toBeGreaterThanOrEqual(overlap);
+      const { starts, length } = tileSpans(w, size, overlap);
+      for (let i = 1; i < starts.length; i++)
+        expect(starts[i - 1]! + length - starts[i]!).toBeGreaterThanOrEqual(overlap);
+      // Balanced: shrinking the tiles by one alignment step would break coverage with that overlap.
+      if (starts.length > 1) expect(starts.length * (length - 8) - (starts.length - 1) * overlap).toBeLessThan(w);
     }
-    expect(planTiles(1000, 600, 512, 32).map((t) => [t.x, t.y])).toEqual([
-      [0, 0],
-      [244, 0],
-      [488, 0],
-      [0, 88],
-      [244, 88],
-      [488, 88],
+    expect(planTiles(1000, 600, 512, 32).map((t) => [t.x, t.y, t.width, t.height])).toEqual([
+      [0, 0, 360, 320],
+      [320, 0, 360, 320],
+      [640, 0, 360, 320],
+      [0, 280, 360, 320],
+      [320, 280, 360, 320],
+      [640, 280, 360, 320],
     ]);
+    // 512 px in tiles of at most 256: three tiles of 184, not three of 256.
+    expect(tileSpans(512, 256, 16)).toEqual({ starts: [0, 164, 328], length: 184 });
   });
 
   it('refuses empty images', () => {
