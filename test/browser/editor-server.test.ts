@@ -124,8 +124,10 @@ describe('editor in Chromium, running on coser serve', () => {
     expect(state.status).toBe('done');
     expect(state.nodes['up']?.status).toBe('done');
     await expect.poll(async () => (await runState()).files.map((f) => f.name)).toEqual(firstFiles);
-    // The graph itself survived the reload too (autosave).
+    // The graph itself survived the reload too (autosave), with the uploaded image it names.
     expect(await page.locator('.graph-name').inputValue()).toBe('Server upscale');
+    const restored = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
+    expect(restored.nodes.find((n) => n.id === 'load')?.params['path']).toMatch(/\.png$/);
   }, 180_000);
 
   it('reports a graph the server refuses without losing the editor state', async () => {

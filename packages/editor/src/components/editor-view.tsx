@@ -78,6 +78,14 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
   const [popup, setPopup] = useState<PopupPalette | undefined>(undefined);
   const fileInput = useRef<HTMLInputElement>(null);
 
+  // Edits reach the saved-file view (and so the autosave) only once they settle; a reload or a closed tab in that
+  // moment would lose the last edit, so leaving the page saves the canvas as it is.
+  useEffect(() => {
+    const flush = () => autosave(editor.toGraph());
+    window.addEventListener('pagehide', flush);
+    return () => window.removeEventListener('pagehide', flush);
+  }, [editor.toGraph]);
+
   // Validation + static sizes + autosave whenever the saved-file view changes.
   useEffect(() => {
     autosave(editor.graph);
