@@ -167,6 +167,17 @@ describe('model problems are caught at validation', () => {
     });
   }
 
+  it('INPUT_UNCONNECTED at validation when neither a model input nor the model param is given', async () => {
+    const e = env();
+    const context = { host: e.host, limits: e.limits };
+    const diagnostics = await checkGraph(graph('', false), e.registry, context);
+    expect(diagnostics).toEqual([
+      expect.objectContaining({ severity: 'error', code: 'INPUT_UNCONNECTED', node: 'up', port: 'model' }),
+    ]);
+    // Wired to a Load Model node, the empty param is fine.
+    expect(await checkGraph(graph(MODEL, true), e.registry, context)).toEqual([]);
+  });
+
   it('a graph with a Load Model node runs and records the model', async () => {
     const e = env();
     const result = await executeGraph(graph(MODEL, true), e);

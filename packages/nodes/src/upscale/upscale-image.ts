@@ -93,8 +93,19 @@ export const upscaleImage = defineNode({
     };
   },
   async check(p, ctx) {
-    // With an empty param the model comes from the input; the executor reports an unconnected one.
-    return p.model ? checkSrModel(p.model, (n) => ctx.host.resolveModel(n), 'model') : [];
+    if (p.model) return checkSrModel(p.model, (n) => ctx.host.resolveModel(n), 'model');
+    // With an empty param the model comes from the input, which must then be wired.
+    if (ctx.connected && !ctx.connected.has('model')) {
+      return [
+        {
+          severity: 'error',
+          code: 'INPUT_UNCONNECTED',
+          port: 'model',
+          message: 'no model: connect a Load Model node or set the model param',
+        },
+      ];
+    }
+    return [];
   },
   async execute({ image, model }, p, ctx) {
     const name = model?.name ?? p.model;

@@ -63,6 +63,11 @@ export interface ExecuteContext {
 export interface CheckContext {
   readonly host: Host;
   readonly limits: RuntimeLimits;
+  /**
+   * The node's input ports that have an edge, set by `checkGraph` for each node: lets a node whose param stands in
+   * for an optional input (Upscale Image's `model`) report that neither is given before the run starts.
+   */
+  readonly connected?: ReadonlySet<string>;
 }
 
 /** Static facts of a node's inputs (by port) and its params, for `inferStatic`. */

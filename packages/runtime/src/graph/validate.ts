@@ -206,7 +206,8 @@ export async function checkGraph(
     const { params } = parseNodeParams(definition, node);
     if (!params) continue;
     try {
-      const found = await definition.check(params, context);
+      const connected = new Set(graph.edges.filter((e) => e.to.node === node.id).map((e) => e.to.port));
+      const found = await definition.check(params, { ...context, connected });
       for (const d of found) diagnostics.push(d.node ? d : { ...d, node: node.id });
     } catch (cause) {
       diagnostics.push({
