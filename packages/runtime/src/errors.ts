@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'CANCELLED',
   'NODE_FAILED',
   'INTERNAL',
+  /** The inference engine could not start here (no WebGPU adapter, WASM blocked): a setting, not a bug. */
+  'BACKEND_UNAVAILABLE',
   // command line and server
   'USAGE',
   'QUEUE_FULL',

@@ -141,7 +141,7 @@ function startWorker(): void {
         const message = cause instanceof Error ? cause.message : String(cause);
         post({
           type: 'event',
-          event: { type: 'run:error', runId, code: 'INTERNAL', message: `onnxruntime-web: ${message}` },
+          event: { type: 'run:error', runId, code: 'BACKEND_UNAVAILABLE', message: `onnxruntime-web: ${message}` },
         });
         if (keep) post({ type: 'values', runId, values: [] });
         return;
