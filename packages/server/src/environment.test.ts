@@ -3,7 +3,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LIMITS } from '@coser/runtime';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLazyNodeBackend, createLocalEnvironment, defaultModelsDir, findRepoRoot } from './environment';
+import {
+  createLazyNodeBackend,
+  createLocalEnvironment,
+  defaultModelsDir,
+  executionProvidersFromEnv,
+  findRepoRoot,
+} from './environment';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -60,5 +66,13 @@ describe('createLocalEnvironment', () => {
       code: 'MODEL_CORRUPT',
     });
     expect(backend.name).toMatch(/^onnxruntime-node\//);
+  });
+});
+
+describe('executionProvidersFromEnv', () => {
+  it('reads COSER_EXECUTION_PROVIDERS in order and defaults to the CPU', () => {
+    expect(executionProvidersFromEnv({})).toEqual(['cpu']);
+    expect(executionProvidersFromEnv({ COSER_EXECUTION_PROVIDERS: ' ' })).toEqual(['cpu']);
+    expect(executionProvidersFromEnv({ COSER_EXECUTION_PROVIDERS: 'cuda, cpu' })).toEqual(['cuda', 'cpu']);
   });
 });

@@ -84,7 +84,7 @@ export function createLazyNodeBackend(memoryBudgetBytes: number): InferenceBacke
   let loaded: InferenceBackend | undefined;
   const backend = (): Promise<InferenceBackend> =>
     (real ??= import('@coser/runtime/backend-node').then(({ createNodeBackend }): InferenceBackend => {
-      const created = createNodeBackend({ memoryBudgetBytes });
+      const created = createNodeBackend({ memoryBudgetBytes, executionProviders: executionProvidersFromEnv() });
       loaded = created;
       return created;
     }));
@@ -133,4 +133,17 @@ function hasWorkspaces(manifest: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * onnxruntime execution providers from `COSER_EXECUTION_PROVIDERS` (comma-separated, in order of preference, e.g.
+ * `cuda,cpu` with onnxruntime-node's CUDA build; docs/models.md). Default `cpu`. The CLI, the server and workers all
+ * build their backend here, so one variable sets it everywhere.
+ */
+export function executionProvidersFromEnv(env: Record<string, string | undefined> = process.env): string[] {
+  const listed = (env['COSER_EXECUTION_PROVIDERS'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  return listed.length > 0 ? listed : ['cpu'];
 }
