@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createModelStore, type ModelStore } from '@coser/nodes/node';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import type { RunState } from '../../packages/editor/src/run/run-state';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const EDITOR_DIR = join(REPO_ROOT, 'packages/editor');
@@ -113,4 +114,22 @@ export async function storeWithModel(name: string): Promise<ModelStore> {
   const store = createModelStore(MODELS_DIR);
   if (!(await store.get(name))) await store.add(name);
   return store;
+}
+
+/** The editor's run state, through its scripting API (docs/editor.md). */
+export async function runState(page: Page): Promise<RunState> {
+  return (await page.evaluate(() => window.coserEditor?.runState())) as RunState;
+}
+
+/** Waits until the editor's current run has ended (done, error or cancelled) and returns its state. */
+export async function waitForRunEnd(page: Page, timeoutMs = 180_000): Promise<RunState> {
+  await page.waitForFunction(
+    () => {
+      const status = (window.coserEditor?.runState() as { status: string } | undefined)?.status;
+      return status === 'done' || status === 'error' || status === 'cancelled';
+    },
+    null,
+    { timeout: timeoutMs },
+  );
+  return runState(page);
 }

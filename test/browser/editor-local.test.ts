@@ -19,6 +19,7 @@ import {
   type StaticServer,
   serveEditor,
   storeWithModel,
+  waitForRunEnd,
 } from './editor-harness';
 
 const MODEL = 'esrgan-medium-x4';
@@ -70,18 +71,6 @@ async function drag(from: { x: number; y: number }, to: { x: number; y: number }
   await page.mouse.down();
   await page.mouse.move(to.x, to.y, { steps: 12 });
   await page.mouse.up();
-}
-
-async function waitForRunEnd(): Promise<RunState> {
-  await page.waitForFunction(
-    () => {
-      const status = (window.coserEditor?.runState() as { status: string } | undefined)?.status;
-      return status === 'done' || status === 'error' || status === 'cancelled';
-    },
-    null,
-    { timeout: 180_000 },
-  );
-  return (await page.evaluate(() => window.coserEditor!.runState())) as RunState;
 }
 
 describe('editor in Chromium, running on this device', () => {
@@ -137,7 +126,7 @@ describe('editor in Chromium, running on this device', () => {
     await expect.poll(() => page.locator('.node-diagnostics').count(), { timeout: 5000 }).toBe(0);
 
     await page.click('[data-testid=run]');
-    const state = await waitForRunEnd();
+    const state = await waitForRunEnd(page);
     expect(state.error).toBeUndefined();
     expect(state.status).toBe('done');
     expect(state.nodes['upscaleImage']?.status).toBe('done');
@@ -178,7 +167,7 @@ describe('editor in Chromium, running on this device', () => {
     // The upload comes back from IndexedDB into the worker right after start-up.
     await page.waitForTimeout(500);
     await page.click('[data-testid=run]');
-    const state = await waitForRunEnd();
+    const state = await waitForRunEnd(page);
     expect(state.error).toBeUndefined();
     expect(state.status).toBe('done');
   }, 180_000);
@@ -319,7 +308,7 @@ describe('editor in Chromium, running on this device', () => {
       { timeout: 60_000 },
     );
     await page.click('[data-testid=cancel]');
-    const state = await waitForRunEnd();
+    const state = await waitForRunEnd(page);
     expect(state.status).toBe('cancelled');
     expect(state.nodes['upscaleImage']?.status).toBe('cancelled');
     expect(await page.locator('[data-testid=run]').count()).toBe(1);
@@ -344,7 +333,7 @@ describe('editor in Chromium, running on this device', () => {
       .poll(() => page.locator(`${nodeSelector('loadImage')} .image-name`).textContent())
       .toBe('uploads/bomb.png');
     await page.click('[data-testid=run]');
-    const state = await waitForRunEnd();
+    const state = await waitForRunEnd(page);
     expect(state.status).toBe('error');
     expect(state.error?.code).toBe('IMAGE_TOO_LARGE');
     expect(state.nodes['loadImage']?.error?.message).toMatch(/20000x20000/);

@@ -8,7 +8,15 @@ import { type CoserServer, createServer } from '@coser/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunState } from '../../packages/editor/src/run/run-state';
-import { buildEditor, launchChromium, MODELS_DIR, REPO_ROOT, storeWithModel } from './editor-harness';
+import {
+  buildEditor,
+  launchChromium,
+  MODELS_DIR,
+  REPO_ROOT,
+  runState,
+  storeWithModel,
+  waitForRunEnd,
+} from './editor-harness';
 
 const MODEL = 'esrgan-medium-x4';
 const SAMPLE = join(REPO_ROOT, 'graphs/samples/astronaut-lr.png');
@@ -56,22 +64,6 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function runState(): Promise<RunState> {
-  return (await page.evaluate(() => window.coserEditor?.runState())) as RunState;
-}
-
-async function waitForRunEnd(): Promise<RunState> {
-  await page.waitForFunction(
-    () => {
-      const status = (window.coserEditor?.runState() as { status: string } | undefined)?.status;
-      return status === 'done' || status === 'error' || status === 'cancelled';
-    },
-    null,
-    { timeout: 120_000 },
-  );
-  return runState();
-}
-
 describe('editor in Chromium, running on coser serve', () => {
   it('takes the token from the URL, opens a graph file, uploads, runs over socket.io and shows the output', async () => {
     await page.goto(`${server.url}/#token=${server.token}`);
@@ -98,13 +90,13 @@ describe('editor in Chromium, running on coser serve', () => {
       .toMatch(/\.png$/);
 
     await page.click('[data-testid=run]');
-    const state = await waitForRunEnd();
+    const state = await waitForRunEnd(page);
     expect(state.error).toBeUndefined();
     expect(state.status).toBe('done');
     expect(state.target).toBe('server');
     expect(state.nodes['up']?.status).toBe('done');
-    await expect.poll(async () => (await runState()).files.length).toBe(1);
-    firstFiles = (await runState()).files.map((f) => f.name);
+    await expect.poll(async () => (await runState(page)).files.length).toBe(1);
+    firstFiles = (await runState(page)).files.map((f) => f.name);
     await expect
       .poll(() => page.locator('[data-testid=result-file] [data-testid=result-size]').textContent())
       .toMatch(/^256×256/);
@@ -113,17 +105,17 @@ describe('editor in Chromium, running on coser serve', () => {
   }, 180_000);
 
   it('resumes watching a run after a reload (replays its stored events and fetches its outputs)', async () => {
-    const { runId } = await runState();
+    const { runId } = await runState(page);
     expect(runId).toBeDefined();
     // As if the page had been closed mid-run: the editor keeps the id of an unfinished server run.
     await page.evaluate((id) => localStorage.setItem('coser.editor.activeRun', id!), runId);
     await page.reload();
     await page.waitForSelector('.sidebar .palette-item');
-    const state = await waitForRunEnd();
+    const state = await waitForRunEnd(page);
     expect(state.runId).toBe(runId);
     expect(state.status).toBe('done');
     expect(state.nodes['up']?.status).toBe('done');
-    await expect.poll(async () => (await runState()).files.map((f) => f.name)).toEqual(firstFiles);
+    await expect.poll(async () => (await runState(page)).files.map((f) => f.name)).toEqual(firstFiles);
     // The graph itself survived the reload too (autosave), with the uploaded image it names.
     expect(await page.locator('.graph-name').inputValue()).toBe('Server upscale');
     const restored = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
@@ -136,7 +128,7 @@ describe('editor in Chromium, running on coser serve', () => {
       window.coserEditor!.openGraph({ ...g, edges: g.edges.slice(0, 1) });
     });
     await page.click('[data-testid=run]');
-    const state = await waitForRunEnd();
+    const state = await waitForRunEnd(page);
     expect(state.status).toBe('error');
     expect(state.error?.code).toBe('INPUT_UNCONNECTED');
     await expect.poll(() => page.textContent('[data-testid=statusbar]')).toMatch(/Run refused/);
@@ -176,7 +168,7 @@ describe('editor in Chromium, running on coser serve', () => {
     server = await createServer({ dataDir: join(work, 'data'), modelsDir: MODELS_DIR, editorDir: dist, port });
     expect(server.token).toBe(token);
     await expect.poll(() => page.textContent('[data-testid=run-target]'), { timeout: 30_000 }).toMatch(/connected/);
-    const state = await waitForRunEnd();
+    const state = await waitForRunEnd(page);
     expect(state.status).toBe('error');
     expect(state.error?.code).toBe('CANCELLED');
     expect(state.error?.message).toMatch(/server stopped/);
@@ -192,7 +184,7 @@ describe('editor in Chromium, running on coser serve', () => {
         (window.coserEditor!.runState() as RunState).status === 'running' ||
         (window.coserEditor!.runState() as RunState).status === 'done',
     );
-    const again = await waitForRunEnd();
+    const again = await waitForRunEnd(page);
     expect(again.status).toBe('done');
   }, 180_000);
 });

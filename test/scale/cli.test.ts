@@ -17,8 +17,6 @@ import {
   waitFinal,
 } from './harness';
 
-if (!HAVE_REDIS) console.warn('test/scale skipped: /usr/bin/redis-server is missing (apt-get install redis-server)');
-
 const COSER = join(resolve(import.meta.dirname, '../..'), 'packages/server/bin/coser.js');
 
 function exited(child: ChildProcess): Promise<number | null> {

@@ -23,8 +23,6 @@ import {
   waitFor,
 } from './harness';
 
-if (!HAVE_REDIS) console.warn('test/scale skipped: /usr/bin/redis-server is missing (apt-get install redis-server)');
-
 type Event = { type: string; seq: number; node?: string };
 
 async function events(server: CoserServer, runId: string): Promise<Event[]> {

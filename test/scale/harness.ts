@@ -12,6 +12,7 @@ import { type CoserServer, createServer } from '../../packages/server/src/server
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 export const HAVE_REDIS = existsSync(REDIS_SERVER);
+if (!HAVE_REDIS) console.warn(`test/scale skipped: ${REDIS_SERVER} is missing (apt-get install redis-server)`);
 const REPO = resolve(import.meta.dirname, '../..');
 const COSER = join(REPO, 'packages/server/bin/coser.js');
 export const TOKEN = 'scale-test-token';

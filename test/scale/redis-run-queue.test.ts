@@ -6,8 +6,6 @@ import { RedisRunQueue } from '../../packages/server/src/scale/redis-run-queue';
 import type { NewRun } from '../../packages/server/src/server/queue/run-queue';
 import { HAVE_REDIS, type RedisProcess, startRedis } from './harness';
 
-if (!HAVE_REDIS) console.warn('test/scale skipped: /usr/bin/redis-server is missing (apt-get install redis-server)');
-
 const graph: GraphFile = {
   format: 'coser-graph',
   version: 1,

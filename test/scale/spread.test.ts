@@ -21,8 +21,6 @@ import {
   waitFor,
 } from './harness';
 
-if (!HAVE_REDIS) console.warn('test/scale skipped: /usr/bin/redis-server is missing (apt-get install redis-server)');
-
 describe.skipIf(!HAVE_REDIS)('runs spread over two workers', () => {
   let redis: RedisProcess;
   let shared: Awaited<ReturnType<typeof sharedFolder>>;
