@@ -2,7 +2,7 @@
 // events, pruning, NOT_READY when closed) and the fencing that makes a run end exactly once across attempts.
 import type { GraphFile } from '@coser/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisRunQueue } from '../../packages/server/src/scale/redis-run-queue';
+import { MAX_EVENTS_PER_RUN, RedisRunQueue } from '../../packages/server/src/scale/redis-run-queue';
 import type { NewRun } from '../../packages/server/src/server/queue/run-queue';
 import { HAVE_REDIS, type RedisProcess, startRedis } from './harness';
 
@@ -93,6 +93,36 @@ describe.skipIf(!HAVE_REDIS)('RedisRunQueue', () => {
     expect((await q.events(run.id, 2)).map((e) => e.seq)).toEqual([3]);
     expect(await q.lastSeq(run.id)).toBe(3);
     expect(await q.get(run.id)).toMatchObject({ status: 'done', files: [{ name: 'out.png', bytes: 3 }] });
+    await q.close();
+  });
+
+  it('bounds stored events: past the cap progress replaces its node’s last one, other events are all kept', async () => {
+    const q = await fresh();
+    const run = newRun();
+    await q.enqueue(run, 10);
+    await q.claim(run.id, 'a', 3);
+    const progress = (value: number) => ({ type: 'node:progress' as const, runId: run.id, node: 'n', value, max: 1e4 });
+    const pipeline = [];
+    for (let value = 1; value <= MAX_EVENTS_PER_RUN + 10; value++) pipeline.push(q.publishEvent(progress(value), 'a'));
+    await Promise.all(pipeline);
+    await q.publishEvent({ type: 'node:done', runId: run.id, node: 'n', ms: 1, cached: false }, 'a');
+    await q.publishEvent(progress(1), 'a');
+    await q.publishEvent({ type: 'node:started', runId: run.id, node: 'm' }, 'a');
+    const done = { type: 'run:done' as const, runId: run.id, ms: 5, outputs: {} };
+    await q.finish(run.id, { status: 'done' }, { attemptToken: 'a', finalEvent: done });
+    const tail = (await q.events(run.id, MAX_EVENTS_PER_RUN - 2)).map((e) => [
+      e.seq,
+      e.type,
+      e.type === 'node:progress' ? e.value : undefined,
+    ]);
+    expect(tail).toEqual([
+      [MAX_EVENTS_PER_RUN - 1, 'node:progress', MAX_EVENTS_PER_RUN - 1],
+      [MAX_EVENTS_PER_RUN + 10, 'node:progress', MAX_EVENTS_PER_RUN + 10],
+      [MAX_EVENTS_PER_RUN + 11, 'node:done', undefined],
+      // Progress past the cap that follows another event is only published.
+      [MAX_EVENTS_PER_RUN + 13, 'node:started', undefined],
+      [MAX_EVENTS_PER_RUN + 14, 'run:done', undefined],
+    ]);
     await q.close();
   });
 

@@ -50,11 +50,18 @@ const testRegistry = createRegistry([
   }),
 ]);
 
+/** What a test can hook into: `beforeStep` may hold a step back (e.g. until a client has reconnected). */
+export interface FakeEngineHooks {
+  beforeStep?: (step: number) => Promise<void> | undefined;
+}
+
 /** Runs graphs of `test.sleep` nodes: progress per step, a file per run, honours cancellation. */
-export function createFakeEngine(): RunEngine & { executed: string[] } {
+export function createFakeEngine(): RunEngine & { executed: string[]; hooks: FakeEngineHooks } {
   const executed: string[] = [];
+  const hooks: FakeEngineHooks = {};
   return {
     executed,
+    hooks,
     catalog: (): CatalogEntry[] => testRegistry.catalog(),
     async prepare(request) {
       const loaded = loadGraph(request.graph);
@@ -71,6 +78,7 @@ export function createFakeEngine(): RunEngine & { executed: string[] } {
         const ms = Number(node.params['ms'] ?? 10);
         onEvent({ type: 'node:started', runId, node: node.id });
         for (let step = 1; step <= steps; step++) {
+          await hooks.beforeStep?.(step);
           await new Promise((resolve) => setTimeout(resolve, ms));
           if (signal.aborted) {
             onEvent({ type: 'run:cancelled', runId, node: node.id });

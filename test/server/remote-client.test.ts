@@ -6,9 +6,9 @@ import type { GraphFile } from '@coser/runtime';
 import { isCoserError } from '@coser/runtime';
 import sharp from 'sharp';
 import type { Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RemoteRunEvent, runRemote } from '../../packages/server/src/server/remote-client';
-import { sleepGraph, startTestServer, type TestServer, tempDir } from './helpers';
+import { createFakeEngine, sleepGraph, startTestServer, type TestServer, tempDir, waitForStatus } from './helpers';
 
 const SAMPLE = join(import.meta.dirname, '../../graphs/samples/astronaut-lr.png');
 
@@ -77,20 +77,24 @@ describe('runRemote with the real engine', () => {
 
 describe('runRemote with the fake engine', () => {
   let t: TestServer;
+  const engine = createFakeEngine();
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
   });
   afterAll(async () => t.cleanup());
+  afterEach(() => {
+    delete engine.hooks.beforeStep;
+  });
 
-  it('survives a dropped connection: every event exactly once, in order', async () => {
+  /** Runs a 20-step sleep graph, dropping the transport (not a clean disconnect, as a network failure would) at step 3. */
+  async function runWithDrop(onDrop: (socket: Socket, runId: string) => void) {
     const events: RemoteRunEvent[] = [];
     let socket: Socket | undefined;
     let connects = 0;
-    let dropped = false;
     const result = await runRemote({
       url: t.server.url,
       token: t.server.token,
-      graph: sleepGraph(20, 15),
+      graph: sleepGraph(20, 5),
       outputDir: await tempDir('coser-remote-out-'),
       onConnect: (s) => {
         socket = s;
@@ -98,20 +102,44 @@ describe('runRemote with the fake engine', () => {
       },
       onEvent: (e) => {
         events.push(e);
-        if (!dropped && e.type === 'node:progress' && e.value === 3) {
-          dropped = true;
-          // Drop the transport (not a clean disconnect), as a network failure would; socket.io reconnects.
-          setImmediate(() => socket?.io.engine.close());
+        if (connects === 1 && e.type === 'node:progress' && e.value === 3) {
+          const dropped = socket;
+          if (dropped) setImmediate(() => onDrop(dropped, e.runId));
         }
       },
     });
-    expect(dropped).toBe(true);
-    expect(result.status).toBe('done');
     expect(connects).toBeGreaterThanOrEqual(2);
-    const seqs = events.map((e) => ('seq' in e ? e.seq : undefined));
-    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-    expect(events.filter((e) => e.type === 'node:progress')).toHaveLength(20);
+    expect(result.status).toBe('done');
     expect(result.outputs).toHaveLength(1);
+    return events.map((e) => ('seq' in e ? e.seq : undefined));
+  }
+
+  it('survives a dropped connection mid-run: every event exactly once, in order', async () => {
+    // Step 4 waits until the client is back, so the resubscribe races live events of a running run.
+    let reconnected!: () => void;
+    const back = new Promise<void>((resolve) => {
+      reconnected = resolve;
+    });
+    engine.hooks.beforeStep = (step) => (step === 4 ? back : undefined);
+    const seqs = await runWithDrop((socket) => {
+      socket.once('connect', () => reconnected());
+      socket.io.engine.close();
+    });
+    // queued, started, node:started, 20 progress, node:done, run:done.
+    expect(seqs).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+  });
+
+  it('after a run ended while disconnected, replays what was missed with progress compacted to the last value', async () => {
+    const seqs = await runWithDrop((socket, runId) => {
+      socket.io.reconnection(false);
+      socket.io.engine.close();
+      void waitForStatus(t.server, runId, ['done']).then(() => {
+        socket.io.reconnection(true);
+        socket.connect();
+      });
+    });
+    // 1-6 live (up to progress 3); then the stored history: the last progress (23), node:done, run:done.
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 23, 24, 25]);
   });
 
   it('cancels the run on the server when the signal aborts', async () => {

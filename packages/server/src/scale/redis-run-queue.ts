@@ -5,7 +5,10 @@ import type { NewRun, RecoveryReport, RunCompletion, RunPage, RunQuery, RunQueue
 import type { RunErrorInfo, RunFile, RunRecord, RunStatus, SeqEvent } from '../server/types';
 import { APPEND, CLAIM, COMPLETE, ENQUEUE, STORE_NUMBERED } from './redis-scripts';
 
-/** Events stored per run (final events are always kept), as in the SQLite queue. */
+/**
+ * Stored events per run past which progress stops accumulating (it replaces the previous progress of its node);
+ * other events are always stored. See store_event in redis-scripts.ts.
+ */
 export const MAX_EVENTS_PER_RUN = 2000;
 
 export interface RedisRunQueueOptions {
@@ -269,7 +272,6 @@ export class RedisRunQueue implements RunQueue {
   }
 
   async appendEvent(id: string, event: SeqEvent): Promise<void> {
-    const final = event.type === 'run:done' || event.type === 'run:error' || event.type === 'run:cancelled';
     await this.call(() =>
       this.redis.eval(
         STORE_NUMBERED,
@@ -279,7 +281,6 @@ export class RedisRunQueue implements RunQueue {
         event.seq,
         JSON.stringify(event),
         MAX_EVENTS_PER_RUN,
-        final ? '1' : '0',
       ),
     );
   }

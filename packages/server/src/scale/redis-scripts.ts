@@ -6,12 +6,28 @@
 
 /** Prepends `"seq":N,` to an event's JSON object text; the shared tail of the event-appending scripts. */
 const APPEND_EVENT = `
-local function append_event(seq_key, events_key, json, channel, max_events, is_final)
+-- Past max_events a run's stored events stop growing with progress: a progress event then replaces the previous
+-- stored one when that is progress of the same node (so a replay still ends on current values), else it is only
+-- published. Every other event is stored, since a graph's size bounds them.
+local function store_event(events_key, stored, max_events)
+  local event = cjson.decode(stored)
+  if event.type ~= 'node:progress' or redis.call('LLEN', events_key) < max_events then
+    redis.call('RPUSH', events_key, stored)
+    return
+  end
+  local last = redis.call('LINDEX', events_key, -1)
+  if last then
+    local previous = cjson.decode(last)
+    if previous.type == 'node:progress' and previous.node == event.node then
+      redis.call('LSET', events_key, -1, stored)
+    end
+  end
+end
+
+local function append_event(seq_key, events_key, json, channel, max_events)
   local seq = redis.call('INCR', seq_key)
   local stored = '{"seq":' .. seq .. ',' .. string.sub(json, 2)
-  if is_final or redis.call('LLEN', events_key) < max_events then
-    redis.call('RPUSH', events_key, stored)
-  end
+  store_event(events_key, stored, max_events)
   redis.call('PUBLISH', channel, stored)
   return seq
 end
@@ -21,7 +37,7 @@ local function announce_from(queued_key, rank, run_prefix, channel, max_events)
   local ids = redis.call('ZRANGE', queued_key, rank, rank + 999)
   for i, id in ipairs(ids) do
     local event = '{"type":"run:queued","runId":"' .. id .. '","position":' .. (rank + i) .. '}'
-    append_event(run_prefix .. id .. ':seq', run_prefix .. id .. ':events', event, channel, max_events, false)
+    append_event(run_prefix .. id .. ':seq', run_prefix .. id .. ':events', event, channel, max_events)
   end
 end
 `;
@@ -74,7 +90,7 @@ if ARGV[2] ~= '' then
     return 0
   end
 end
-return append_event(KEYS[2], KEYS[3], ARGV[1], ARGV[3], tonumber(ARGV[4]), false)
+return append_event(KEYS[2], KEYS[3], ARGV[1], ARGV[3], tonumber(ARGV[4]))
 `;
 
 /**
@@ -99,15 +115,15 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], order, ARGV[1])
 local seq = 1
-if ARGV[8] ~= '' then seq = append_event(KEYS[5], KEYS[6], ARGV[8], ARGV[9], tonumber(ARGV[10]), true) end
+if ARGV[8] ~= '' then seq = append_event(KEYS[5], KEYS[6], ARGV[8], ARGV[9], tonumber(ARGV[10])) end
 if rank then announce_from(KEYS[2], rank, ARGV[12], ARGV[9], tonumber(ARGV[10])) end
 return seq
 `;
 
-/** Stores an already numbered event (the RunQueue interface). KEYS: seq, events. ARGV: seq, JSON, max, final. */
-export const STORE_NUMBERED = `
+/** Stores an already numbered event (the RunQueue interface). KEYS: seq, events. ARGV: seq, JSON, max. */
+export const STORE_NUMBERED = `${APPEND_EVENT}
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
-if ARGV[4] == '1' or redis.call('LLEN', KEYS[2]) < tonumber(ARGV[3]) then redis.call('RPUSH', KEYS[2], ARGV[2]) end
+store_event(KEYS[2], ARGV[2], tonumber(ARGV[3]))
 return 1
 `;

@@ -20,7 +20,11 @@ export interface RemoteRunOptions {
   inputs?: Record<string, string>;
   /** `node.param` -> value, as for a local run. */
   set?: Record<string, unknown>;
-  /** Every event of the run, in order, each once (also across reconnects). */
+  /**
+   * Every event of the run, in order, each once, also across reconnects. A run that ended (or passed the server's
+   * stored-progress cap) while the connection was down replays its progress compacted: the `seq`s skip the steps
+   * a later progress of the same node superseded.
+   */
   onEvent?: (event: RemoteRunEvent) => void;
   /** Output files are downloaded here (created when missing). */
   outputDir: string;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { GraphFile } from '@coser/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SeqEvent } from '../types';
-import { MAX_EVENTS_PER_RUN, SqliteRunQueue } from './sqlite-run-queue';
+import { MAX_PROGRESS_EVENTS_PER_RUN, SqliteRunQueue } from './sqlite-run-queue';
 
 const graph: GraphFile = {
   format: 'coser-graph',
@@ -75,19 +75,25 @@ describe('SqliteRunQueue', () => {
     ]);
   });
 
-  it('bounds stored events, always keeps the final one, and thins progress when a run ends', async () => {
+  it('bounds stored progress (past the cap it replaces its node’s newest), keeps other events, thins at the end', async () => {
     await queue.enqueue(run('a'), 10);
     await queue.claimNext();
-    for (let seq = 1; seq <= MAX_EVENTS_PER_RUN + 50; seq++)
-      await queue.appendEvent('a', progress('a', seq, seq % 2 ? 'x' : 'y'));
-    expect(await queue.lastSeq('a')).toBe(MAX_EVENTS_PER_RUN);
-    await queue.appendEvent('a', { type: 'run:done', runId: 'a', ms: 1, outputs: {}, seq: MAX_EVENTS_PER_RUN + 51 });
+    const cap = MAX_PROGRESS_EVENTS_PER_RUN;
+    for (let seq = 1; seq <= cap + 50; seq++) await queue.appendEvent('a', progress('a', seq, seq % 2 ? 'x' : 'y'));
+    await queue.appendEvent('a', { type: 'node:done', runId: 'a', node: 'x', ms: 1, cached: false, seq: cap + 51 });
+    // The newest progress of each node is stored even past the cap; the one it replaced is gone.
+    expect((await queue.events('a', cap - 2)).map((e) => e.seq)).toEqual([cap + 49, cap + 50, cap + 51]);
+    await queue.appendEvent('a', { type: 'run:done', runId: 'a', ms: 1, outputs: {}, seq: cap + 52 });
     await queue.complete('a', { status: 'done', outputs: {}, files: [{ name: 'out.png', bytes: 3 }] });
     const events = await queue.events('a');
-    // One progress event per node (the last stored) plus the final event.
-    expect(events.map((e) => e.type)).toEqual(['node:progress', 'node:progress', 'run:done']);
-    expect(events.map((e) => e.seq)).toEqual([MAX_EVENTS_PER_RUN - 1, MAX_EVENTS_PER_RUN, MAX_EVENTS_PER_RUN + 51]);
-    expect(await queue.events('a', MAX_EVENTS_PER_RUN)).toHaveLength(1);
+    // One progress event per node (its last) plus the events that are not progress.
+    expect(events.map((e) => [e.seq, e.type])).toEqual([
+      [cap + 49, 'node:progress'],
+      [cap + 50, 'node:progress'],
+      [cap + 51, 'node:done'],
+      [cap + 52, 'run:done'],
+    ]);
+    expect(await queue.events('a', cap + 51)).toHaveLength(1);
     expect((await queue.get('a'))?.files).toEqual([{ name: 'out.png', bytes: 3 }]);
   });
 

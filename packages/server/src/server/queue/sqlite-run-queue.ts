@@ -3,8 +3,12 @@ import Database from 'better-sqlite3';
 import type { RunRecord, RunStatus, SeqEvent } from '../types';
 import type { NewRun, RecoveryReport, RunCompletion, RunPage, RunQuery, RunQueue } from './run-queue';
 
-/** Events stored per run; past this only final events are stored (live clients still get everything). */
-export const MAX_EVENTS_PER_RUN = 2000;
+/**
+ * `node:progress` events stored per run in full; past this each node keeps only its newest progress, so a long run's
+ * replay stays bounded yet still ends on current values. Other events are always stored: a graph's size bounds them.
+ * Live clients get every event regardless.
+ */
+export const MAX_PROGRESS_EVENTS_PER_RUN = 2000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -63,7 +67,7 @@ const INTERRUPTED_MESSAGE = 'the server stopped while the run was running';
  */
 export class SqliteRunQueue implements RunQueue {
   private readonly db: Database.Database;
-  private readonly eventCounts = new Map<string, number>();
+  private readonly progressCounts = new Map<string, number>();
   private readonly insertEvent: Database.Statement;
 
   constructor(file: string) {
@@ -164,7 +168,7 @@ export class SqliteRunQueue implements RunQueue {
         )
         .run(id, id);
     })();
-    this.eventCounts.delete(id);
+    this.progressCounts.delete(id);
   }
 
   async cancelQueued(id: string): Promise<boolean> {
@@ -254,15 +258,36 @@ export class SqliteRunQueue implements RunQueue {
   }
 
   private storeEvent(id: string, event: SeqEvent): void {
-    const final = event.type === 'run:done' || event.type === 'run:error' || event.type === 'run:cancelled';
-    let count = this.eventCounts.get(id);
-    if (count === undefined) {
-      count = (this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ?').get(id) as { n: number }).n;
-    }
-    if (count >= MAX_EVENTS_PER_RUN && !final) return;
     const node = 'node' in event && typeof event.node === 'string' ? event.node : null;
+    if (event.type === 'node:progress') {
+      let count = this.progressCounts.get(id);
+      if (count === undefined) {
+        count = (
+          this.db.prepare("SELECT COUNT(*) AS n FROM events WHERE run_id = ? AND type = 'node:progress'").get(id) as {
+            n: number;
+          }
+        ).n;
+      }
+      if (count >= MAX_PROGRESS_EVENTS_PER_RUN) {
+        this.replaceProgress(id, node, event);
+        return;
+      }
+      this.progressCounts.set(id, count + 1);
+    }
     this.insertEvent.run(id, event.seq, event.type, node, JSON.stringify(event));
-    this.eventCounts.set(id, count + 1);
+  }
+
+  /** Past the cap: the node's newest stored progress gives way to this one (same count, newer value). */
+  private replaceProgress(id: string, node: string | null, event: SeqEvent): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `DELETE FROM events WHERE run_id = ? AND seq = (SELECT MAX(seq) FROM events
+           WHERE run_id = ? AND type = 'node:progress' AND node IS ?)`,
+        )
+        .run(id, id, node);
+      this.insertEvent.run(id, event.seq, event.type, node, JSON.stringify(event));
+    })();
   }
 
   private lastSeqSync(id: string): number {
