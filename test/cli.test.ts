@@ -280,6 +280,16 @@ describe('coser validate', () => {
     expect(report.diagnostics.map((d) => d.code)).toContain('PARAM_OUT_OF_RANGE');
     expect(report.diagnostics.map((d) => d.code)).toContain('INPUT_UNCONNECTED');
 
+    const missing = await writeGraph(
+      dir,
+      'missing-input.json',
+      [{ id: 'load', type: 'io.loadImage', params: { path: 'no-such-photo.png' } }],
+      [],
+    );
+    const notFound = await coser('validate', missing);
+    expect(notFound.code).toBe(1);
+    expect(notFound.stderr).toMatch(/FILE_NOT_FOUND.*load.*no-such-photo\.png/);
+
     const usage = await coser('validate');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('error USAGE');

@@ -41,6 +41,20 @@ export function createWebHost(options: WebHostOptions): WebHost {
   const outputs = new Map<string, Uint8Array>();
   const maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
 
+  function uploadOrThrow(name: string, limit: number): Uint8Array {
+    const bytes = uploads.get(name);
+    if (!bytes) {
+      throw new CoserError(
+        'FILE_NOT_FOUND',
+        `"${name}" is not an image uploaded in this tab (uploads are kept in memory: drop the image again)`,
+      );
+    }
+    if (bytes.byteLength > limit) {
+      throw new CoserError('FILE_TOO_LARGE', `"${name}" is ${bytes.byteLength} bytes, over the limit of ${limit}`);
+    }
+    return bytes;
+  }
+
   return {
     addUpload(id, bytes) {
       uploads.set(id, bytes);
@@ -56,18 +70,11 @@ export function createWebHost(options: WebHostOptions): WebHost {
     },
 
     async readInput(name, readOptions) {
-      const bytes = uploads.get(name);
-      if (!bytes) {
-        throw new CoserError(
-          'FILE_NOT_FOUND',
-          `"${name}" is not an image uploaded in this tab (uploads are kept in memory: drop the image again)`,
-        );
-      }
-      const limit = readOptions?.maxBytes ?? maxInputBytes;
-      if (bytes.byteLength > limit) {
-        throw new CoserError('FILE_TOO_LARGE', `"${name}" is ${bytes.byteLength} bytes, over the limit of ${limit}`);
-      }
-      return bytes;
+      return uploadOrThrow(name, readOptions?.maxBytes ?? maxInputBytes);
+    },
+
+    async inspectInput(name) {
+      return { bytes: uploadOrThrow(name, maxInputBytes).byteLength };
     },
 
     // Outputs live in their own in-memory namespace (uploads are `uploads/NAME`), so one never replaces an input.

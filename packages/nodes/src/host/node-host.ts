@@ -69,7 +69,8 @@ export function createNodeHost(options: NodeHostOptions): Host {
   }
   const ready = Promise.all((options.protectedPaths ?? []).map(protect));
 
-  async function readInput(name: string, readOptions?: { maxBytes?: number }): Promise<Uint8Array> {
+  /** The real path an input name leads to, after every path rule (PATH_FORBIDDEN / FILE_NOT_FOUND). */
+  async function resolveInput(name: string): Promise<string> {
     if (typeof name !== 'string' || name.length === 0) {
       throw new CoserError('FILE_NOT_FOUND', 'no input file was given');
     }
@@ -93,6 +94,11 @@ export function createNodeHost(options: NodeHostOptions): Host {
         `input ${JSON.stringify(name)} leads (through a link) outside the allowed input folders`,
       );
     }
+    return real;
+  }
+
+  async function readInput(name: string, readOptions?: { maxBytes?: number }): Promise<Uint8Array> {
+    const real = await resolveInput(name);
     const limit = Math.min(readOptions?.maxBytes ?? maxInputBytes, maxInputBytes);
     const handle = await open(real, 'r').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EACCES' || error.code === 'EPERM') {
@@ -102,14 +108,7 @@ export function createNodeHost(options: NodeHostOptions): Host {
     });
     try {
       // Size checked on the open handle, so the file read is the file checked.
-      const info = await handle.stat();
-      if (!info.isFile()) throw new CoserError('FILE_NOT_FOUND', `input ${JSON.stringify(name)} is not a file`);
-      if (info.size > limit) {
-        throw new CoserError(
-          'FILE_TOO_LARGE',
-          `input ${JSON.stringify(name)} is ${info.size} bytes, over the limit of ${limit}`,
-        );
-      }
+      assertReadableFile(name, await handle.stat(), limit);
       const bytes = new Uint8Array(await handle.readFile());
       if (bytes.length > limit) {
         throw new CoserError('FILE_TOO_LARGE', `input ${JSON.stringify(name)} grew past the limit of ${limit} bytes`);
@@ -119,6 +118,13 @@ export function createNodeHost(options: NodeHostOptions): Host {
     } finally {
       await handle.close();
     }
+  }
+
+  async function inspectInput(name: string): Promise<{ bytes: number }> {
+    const real = await resolveInput(name);
+    const info = await stat(real);
+    assertReadableFile(name, info, maxInputBytes);
+    return { bytes: info.size };
   }
 
   async function writeOutput(name: string, bytes: Uint8Array): Promise<string> {
@@ -214,10 +220,21 @@ export function createNodeHost(options: NodeHostOptions): Host {
 
   return {
     readInput,
+    inspectInput,
     writeOutput,
     decodeImage: decodeWithSharp,
     encodeImage: encodeWithSharp,
     resolveModel,
     resolveModelFile,
   };
+}
+
+function assertReadableFile(name: string, info: { isFile(): boolean; size: number }, limit: number): void {
+  if (!info.isFile()) throw new CoserError('FILE_NOT_FOUND', `input ${JSON.stringify(name)} is not a file`);
+  if (info.size > limit) {
+    throw new CoserError(
+      'FILE_TOO_LARGE',
+      `input ${JSON.stringify(name)} is ${info.size} bytes, over the limit of ${limit}`,
+    );
+  }
 }

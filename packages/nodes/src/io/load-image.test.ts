@@ -47,9 +47,21 @@ describe('io.loadImage', () => {
   it('reports an empty path at check time and at run time', async () => {
     const diagnostics = await loadImage.check!({ path: '  ' }, context());
     expect(diagnostics).toEqual([expect.objectContaining({ code: 'INPUT_UNCONNECTED', param: 'path' })]);
-    expect(await loadImage.check!({ path: 'a.png' }, context())).toEqual([]);
+    expect(await loadImage.check!({ path: 'cat.final.png' }, context())).toEqual([]);
     const error = await loadImage.execute({}, { path: '' }, context()).catch((e: unknown) => e);
     expect((error as CoserError).code).toBe('INPUT_UNCONNECTED');
+  });
+
+  it('names a missing or forbidden file at check time, through the host’s path rules', async () => {
+    expect(await loadImage.check!({ path: 'a.png' }, context())).toEqual([
+      expect.objectContaining({ severity: 'error', code: 'FILE_NOT_FOUND', param: 'path' }),
+    ]);
+    expect(await loadImage.check!({ path: '../x.png' }, context())).toEqual([
+      expect.objectContaining({ code: 'PATH_FORBIDDEN', param: 'path' }),
+    ]);
+    expect(await loadImage.check!({ path: '.' }, context())).toEqual([
+      expect.objectContaining({ code: 'FILE_NOT_FOUND', message: expect.stringContaining('not a file') }),
+    ]);
   });
 
   it('strips folders and the last extension only', () => {

@@ -1,4 +1,4 @@
-import { CoserError, defineNode, port } from '@coser/runtime';
+import { CoserError, defineNode, isCoserError, port } from '@coser/runtime';
 import { z } from 'zod';
 
 /** `photos/cat.final.png` -> `cat.final`: the name outputs are called after. */
@@ -26,9 +26,16 @@ export const loadImage = defineNode({
       .describe('Image file to read (relative to an allowed input folder)')
       .meta({ widget: 'image-path' }),
   }),
-  async check(params) {
+  async check(params, ctx) {
     if (params.path.trim() === '') {
       return [{ severity: 'error', code: 'INPUT_UNCONNECTED', param: 'path', message: 'no image file is chosen' }];
+    }
+    // A missing or forbidden file is named before the run starts, not halfway through a batch.
+    try {
+      await ctx.host.inspectInput?.(params.path);
+    } catch (error) {
+      if (!isCoserError(error)) throw error;
+      return [{ severity: 'error', code: error.code, param: 'path', message: error.message }];
     }
     return [];
   },

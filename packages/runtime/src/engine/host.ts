@@ -32,6 +32,11 @@ export interface Host {
   /** Reads an input by the name a graph param holds (a path, an upload id). PATH_FORBIDDEN / FILE_NOT_FOUND / FILE_TOO_LARGE. */
   readInput(name: string, options?: { maxBytes?: number }): Promise<Uint8Array>;
   /**
+   * Checks an input as `readInput` would (path rules, existence, size cap) without reading it, so validation can
+   * name a missing or forbidden file before a run starts. Same error codes as `readInput`.
+   */
+  inspectInput?(name: string): Promise<{ bytes: number }>;
+  /**
    * Writes an output file under the run's output folder and returns where it went (a path or URL).
    * Refuses names that leave the folder (PATH_FORBIDDEN) and never overwrites a run input (OUTPUT_OVERWRITES_INPUT).
    * Writes are atomic: a reader never sees a half-written file.
