@@ -1,6 +1,8 @@
 // What does the `coser` command line cost on top of the work it does? Wall time (median of N) of each command as
 // a child process, against two baselines measured in the same run: a bare `node -e ""` start, and the same graph
-// run in process with executeGraph (what `coser run` adds is then start-up + loading + reporting).
+// run in process with executeGraph (what `coser run` adds is then start-up + loading + reporting). Each command is
+// timed twice: from the bundle npm install builds (dist/cli) and from the TypeScript sources through tsx
+// (COSER_NO_BUNDLE=1, what an edited checkout runs).
 // Run: npm run bench -- cli-startup [ITERATIONS=7]
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -8,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { applyGraphInputs, executeGraph, loadGraph } from '@coser/runtime';
 import { createLocalEnvironment } from '@coser/server';
+// @ts-expect-error a plain JavaScript module without type declarations
+import { freshBundle } from '../packages/server/bin/fresh-bundle.js';
 
 const ITERATIONS = Number(process.argv[2] ?? 7);
 const REPO = path.join(import.meta.dirname, '..');
@@ -21,11 +25,15 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-function timeCommand(args: readonly string[]): number {
+function timeCommand(args: readonly string[], env: Record<string, string> = {}): number {
   const times: number[] = [];
   for (let i = 0; i < ITERATIONS; i++) {
     const started = performance.now();
-    const result = spawnSync(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+    const result = spawnSync(process.execPath, args, {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     times.push(performance.now() - started);
     if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   }
@@ -51,20 +59,32 @@ async function timeInProcess(): Promise<number> {
 try {
   const node = timeCommand(['-e', '']);
   const inProcess = await timeInProcess();
-  const rows: [string, number][] = [
-    ['coser --help', timeCommand([BIN, '--help'])],
-    ['coser nodes --json', timeCommand([BIN, 'nodes', '--json'])],
-    ['coser validate resize-and-fix', timeCommand([BIN, 'validate', PRESET])],
-    ['coser run resize-and-fix (64 px)', timeCommand([BIN, 'run', PRESET, '-i', `image=${SAMPLE}`, '-o', out])],
+  const commands: [string, string[]][] = [
+    ['coser --help', [BIN, '--help']],
+    ['coser nodes --json', [BIN, 'nodes', '--json']],
+    ['coser validate resize-and-fix', [BIN, 'validate', PRESET]],
+    ['coser run resize-and-fix (64 px)', [BIN, 'run', PRESET, '-i', `image=${SAMPLE}`, '-o', out]],
   ];
+  const bundle = freshBundle(path.join(REPO, 'packages/server/dist/cli'), path.join(REPO, 'packages/server'));
+  if (!bundle.fresh) console.log(`no usable bundle (${bundle.reason}): run npm run build first`);
   console.log(`median of ${ITERATIONS} runs each`);
   console.log(`baseline: node -e ""                 ${node.toFixed(0).padStart(6)} ms`);
   console.log(`baseline: executeGraph in process    ${inProcess.toFixed(0).padStart(6)} ms`);
-  for (const [label, ms] of rows) {
-    console.log(`${label.padEnd(36)} ${ms.toFixed(0).padStart(6)} ms  (${(ms / node).toFixed(1)}x node start)`);
+  console.log(`${''.padEnd(36)} ${'bundle'.padStart(9)} ${'sources'.padStart(9)}  sources/bundle`);
+  let runs: [number, number] = [Number.NaN, Number.NaN];
+  for (const [label, args] of commands) {
+    const fromBundle = bundle.fresh ? timeCommand(args) : Number.NaN;
+    const fromSources = timeCommand(args, { COSER_NO_BUNDLE: '1' });
+    runs = [fromBundle, fromSources];
+    console.log(
+      `${label.padEnd(36)} ${fromBundle.toFixed(0).padStart(6)} ms ${fromSources.toFixed(0).padStart(6)} ms  ` +
+        `${(fromSources / fromBundle).toFixed(2)}x`,
+    );
   }
-  const run = rows.at(-1)?.[1] ?? Number.NaN;
-  console.log(`coser run overhead over executeGraph: ${(run - inProcess).toFixed(0)} ms`);
+  console.log(
+    `coser run overhead over executeGraph: ${(runs[0] - inProcess).toFixed(0)} ms (bundle), ` +
+      `${(runs[1] - inProcess).toFixed(0)} ms (sources)`,
+  );
 } finally {
   await rm(out, { recursive: true, force: true });
 }

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDefaultRegistry } from '@coser/nodes';
@@ -14,6 +13,9 @@ import {
   type OutputCache,
   type RuntimeLimits,
 } from '@coser/runtime';
+import { findRepoRoot } from './repo-root';
+
+export { findRepoRoot };
 
 /** What a local run (the CLI, or one server run) may read, write and use. */
 export interface LocalEnvironmentOptions {
@@ -112,27 +114,6 @@ export function defaultModelsDir(): string {
   if (fromEnv) return path.resolve(fromEnv);
   const root = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
   return path.join(root ?? process.cwd(), '.models');
-}
-
-/** The nearest folder at or above `start` with a package.json that has "workspaces" (the monorepo root). */
-export function findRepoRoot(start: string): string | undefined {
-  let dir = path.resolve(start);
-  for (;;) {
-    const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && hasWorkspaces(manifest)) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
-function hasWorkspaces(manifest: string): boolean {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
-    return typeof pkg === 'object' && pkg !== null && 'workspaces' in pkg;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -8,6 +8,7 @@ import type { RuntimeLimits } from '@coser/runtime';
 import { DEFAULT_LIMITS } from '@coser/runtime';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Server as SocketServer } from 'socket.io';
+import { findRepoRoot } from '../repo-root';
 import { createApiRouter } from './http/api-routes';
 import { sendError } from './http/errors';
 import {
@@ -25,7 +26,8 @@ import { RunScheduler, type SchedulerOptions } from './run-scheduler';
 import { TokenBucket } from './socket/rate-limit';
 import { attachSocketProtocol } from './socket/socket-protocol';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+// Searched for rather than fixed relative to this file: the bundled command line (dist/cli) lives elsewhere.
+const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url))) ?? process.cwd();
 
 export interface CreateServerOptions {
   /** Address to bind (default 127.0.0.1). Anything else makes the server reachable by others. */
