@@ -187,4 +187,28 @@ describe('editor in Chromium, running on coser serve', () => {
     const again = await waitForRunEnd(page);
     expect(again.status).toBe('done');
   }, 180_000);
+  it('runs on the server an image dropped while running on this device (uploaded at submit, canvas unchanged)', async () => {
+    const switchTo = async (mode: 0 | 1) => {
+      await page.click('[data-testid=run-target]');
+      await page.locator('.dialog input[name=mode]').nth(mode).check();
+      await page.click('.dialog button[type=submit]');
+    };
+    await switchTo(0);
+    await expect.poll(() => page.textContent('[data-testid=run-target]')).toMatch(/This device/);
+    await page.evaluate((g) => window.coserEditor!.openGraph(g as never), graph);
+    await page.setInputFiles('.react-flow__node[data-id="load"] input[type=file]', SAMPLE);
+    const localName = () =>
+      page.evaluate(() => window.coserEditor!.getGraph().nodes.find((n) => n.id === 'load')?.params['path']);
+    await expect.poll(localName).toBe('uploads/astronaut-lr.png');
+
+    await switchTo(1);
+    await expect.poll(() => page.textContent('[data-testid=run-target]')).toMatch(/Server · connected/);
+    await page.click('[data-testid=run]');
+    const state = await waitForRunEnd(page);
+    expect(state.error).toBeUndefined();
+    expect(state.status).toBe('done');
+    expect(state.target).toBe('server');
+    await expect.poll(async () => (await runState(page)).files.length).toBe(1);
+    expect(await localName()).toBe('uploads/astronaut-lr.png');
+  }, 180_000);
 });

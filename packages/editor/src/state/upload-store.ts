@@ -1,6 +1,6 @@
 /**
- * Images uploaded for local runs, kept in IndexedDB so that an autosaved graph still runs after a reload (the
- * worker's copies die with the page). Bounded: the newest MAX_KEPT uploads are kept. Every failure is ignored:
+ * Images dropped into the editor, kept in IndexedDB so that an autosaved graph still runs after a reload (the
+ * worker's copies die with the page), locally or, re-uploaded when needed, on a server. Bounded: the newest MAX_KEPT uploads are kept. Every failure is ignored:
  * persistence is a convenience, and a missing upload is reported by the run ("drop the image again").
  */
 export interface StoredUpload {
@@ -8,6 +8,8 @@ export interface StoredUpload {
   bytes: Uint8Array;
   type: string;
   savedAt: number;
+  /** The server origin that named it (`id` is that server's upload name); absent for a local upload. */
+  server?: string;
 }
 
 const DB_NAME = 'coser-editor';

@@ -5,6 +5,7 @@ import { IDLE_RUN, isActive, type RunState, reduceRun, submittedRun } from '../r
 import { createLocalRunClient, type RuntimeWorker } from '../run/runtime-worker';
 import { type ConnectionStatus, createServerRunClient, type ServerRunClient } from '../run/server-client';
 import type { ModelListing } from '../worker/model-loader';
+import { withImagesOnServer } from './images-for-server';
 import { type EditorSettings, serverOrigin } from './settings';
 import { createStore, type Store } from './store';
 import { loadUploads, saveUpload } from './upload-store';
@@ -37,6 +38,18 @@ export function useRunController(
   const [connection, setConnection] = useState<ConnectionStatus | undefined>(undefined);
   const [models, setModels] = useState<ModelListing[]>([]);
   const uploads = useRef(new Map<string, string>()).current;
+  /** Bytes of every image dropped into the editor (either target), by the param value that names it. */
+  const images = useRef(new Map<string, Uint8Array>()).current;
+  /** Per server origin: a param value naming an image -> that server's upload name for it. */
+  const serverNames = useRef(new Map<string, Map<string, string>>()).current;
+  const namesOn = useCallback(
+    (server: string) => {
+      let names = serverNames.get(server);
+      if (!names) serverNames.set(server, (names = new Map()));
+      return names;
+    },
+    [serverNames],
+  );
   const origin = serverOrigin(settings, location);
 
   const [client, setClient] = useState<RunClient>(() => createLocalRunClient(worker));
@@ -85,7 +98,12 @@ export function useRunController(
       if (isActive(runStore.get())) return;
       runStore.set(submittedRun(client.target));
       try {
-        const runId = await client.submit(graph);
+        // Images dropped while running locally are sent to the server first (once), under the server's names.
+        const ready =
+          client.target === 'server'
+            ? await withImagesOnServer(graph, images, namesOn(origin), (name, bytes) => client.uploadImage(name, bytes))
+            : graph;
+        const runId = await client.submit(ready);
         runStore.set((s) => (s.runId === undefined ? { ...s, runId } : s));
         if (client.target === 'server') localStorage.setItem(ACTIVE_RUN_KEY, runId);
       } catch (cause) {
@@ -98,7 +116,7 @@ export function useRunController(
         report(refused ? `Run refused: ${refused.message}` : `Run failed to start: ${String(cause)}`, 'error');
       }
     },
-    [client, runStore, report],
+    [client, runStore, report, images, namesOn, origin],
   );
 
   const cancel = useCallback(async () => {
@@ -116,17 +134,29 @@ export function useRunController(
       const bytes = new Uint8Array(await file.arrayBuffer());
       const name = await client.uploadImage(file.name, bytes);
       uploads.set(name, URL.createObjectURL(file));
-      if (client.target === 'local') void saveUpload({ id: name, bytes, type: file.type, savedAt: Date.now() });
+      images.set(name, bytes);
+      const stored = { id: name, bytes, type: file.type, savedAt: Date.now() };
+      if (client.target === 'server') {
+        namesOn(origin).set(name, name);
+        // The worker gets it too, so the graph also runs locally after switching back.
+        worker.restoreUpload(name, bytes);
+        void saveUpload({ ...stored, server: origin });
+      } else {
+        void saveUpload(stored);
+      }
       return name;
     },
-    [client, uploads],
+    [client, uploads, images, namesOn, origin, worker],
   );
 
-  // Local uploads from before a reload go back into the worker, so the autosaved graph runs as it did.
+  // Images from before a reload go back into the worker (and the server names they had), so the autosaved graph
+  // runs as it did, on either target.
   useEffect(() => {
     void loadUploads().then((stored) => {
       for (const item of stored) {
         worker.restoreUpload(item.id, item.bytes);
+        images.set(item.id, item.bytes);
+        if (item.server) namesOn(item.server).set(item.id, item.id);
         if (!uploads.has(item.id)) {
           uploads.set(
             item.id,
@@ -135,7 +165,7 @@ export function useRunController(
         }
       }
     });
-  }, [worker, uploads]);
+  }, [worker, uploads, images, namesOn]);
 
   return { client, runStore, connection, models, start, cancel, uploads, upload };
 }
