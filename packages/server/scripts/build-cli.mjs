@@ -59,8 +59,7 @@ export async function buildCli(outDir = path.join(serverDir, 'dist', 'cli')) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const outDir = process.argv[2] ? path.resolve(process.argv[2]) : undefined;
-  const built = await buildCli(outDir);
+  const built = await buildCli();
   process.stdout.write(
     `coser: command line bundled into ${path.relative(process.cwd(), built.outDir)} (${built.inputs} sources)\n`,
   );
