@@ -61,6 +61,7 @@ export { saveImage } from './io/save-image';
 export { lumaY, rgbToYCbCr, yCbCrToRgb } from './lib/color';
 export type { Plane255 } from './lib/metrics';
 export { imageMetrics, psnr, ssim } from './lib/metrics';
+export { planarToSamples, samplesToPlanar } from './lib/pixels';
 export {
   addPngTextChunks,
   crc32,

@@ -2,6 +2,7 @@ import { addPngTextChunks, sniffImageFormat } from '@coser/nodes';
 import type { DecodeOptions, EncodeOptions, Host, ImageBuffer, ImageFormat, ResolvedModel } from '@coser/runtime';
 import { CoserError, createImage } from '@coser/runtime';
 import { readImageSize } from './image-header';
+import { decodePng16, encodePng16, isSixteenBitPng } from './png16';
 
 /** Where the web host gets model bytes (see model-loader.ts). */
 export interface WebModelResolver {
@@ -107,6 +108,18 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
   if (format === 'unknown') throw new CoserError('IMAGE_CORRUPT', 'not a PNG, JPEG or WebP image');
   const header = readImageSize(bytes);
   if (header) checkPixels(header.width, header.height, options.maxPixels);
+  if (isSixteenBitPng(bytes)) {
+    let image: ImageBuffer | undefined;
+    try {
+      image = decodePng16(bytes);
+    } catch (cause) {
+      throw new CoserError('IMAGE_CORRUPT', 'the 16-bit PNG image could not be decoded (truncated?)', {}, { cause });
+    }
+    if (image) {
+      checkPixels(image.width, image.height, options.maxPixels);
+      return image;
+    }
+  }
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: MIME[format] }), {
@@ -193,12 +206,18 @@ function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : Number.isNaN(v) ? 0 : v;
 }
 
-/** Encodes through an OffscreenCanvas (8 bits per channel); PNG text chunks carry the graph and provenance. */
+/**
+ * Encodes through an OffscreenCanvas (8 bits per channel), or fast-png for a 16-bit PNG; PNG text chunks carry the
+ * graph and provenance.
+ */
 export async function encodeImage(
   image: ImageBuffer,
   format: ImageFormat,
   options: EncodeOptions = {},
 ): Promise<Uint8Array> {
+  const withText = (png: Uint8Array) =>
+    options.text && Object.keys(options.text).length > 0 ? addPngTextChunks(png, options.text) : png;
+  if (format === 'png' && options.bitDepth === 16) return withText(encodePng16(image));
   const canvas = new OffscreenCanvas(image.width, image.height);
   const context = canvas.getContext('2d');
   if (!context) throw new CoserError('INTERNAL', 'OffscreenCanvas 2d context is not available');
@@ -206,8 +225,5 @@ export async function encodeImage(
   const quality = options.quality !== undefined ? Math.min(100, Math.max(1, options.quality)) / 100 : undefined;
   const blob = await canvas.convertToBlob({ type: MIME[format], ...(quality !== undefined ? { quality } : {}) });
   const bytes = new Uint8Array(await blob.arrayBuffer());
-  if (format === 'png' && options.text && Object.keys(options.text).length > 0) {
-    return addPngTextChunks(bytes, options.text);
-  }
-  return bytes;
+  return format === 'png' ? withText(bytes) : bytes;
 }

@@ -1,7 +1,8 @@
 import type { DecodeOptions, EncodeOptions, ImageBuffer, ImageFormat } from '@coser/runtime';
-import { CoserError, createImage } from '@coser/runtime';
+import { CoserError } from '@coser/runtime';
 import type { Metadata, OutputInfo } from 'sharp';
 import sharp from 'sharp';
+import { planarToSamples, samplesToPlanar } from '../lib/pixels';
 import { addPngTextChunks } from '../lib/png-text';
 import { sniffImageFormat } from '../lib/sniff-image';
 
@@ -75,40 +76,10 @@ export async function decodeWithSharp(bytes: Uint8Array, options: DecodeOptions)
 }
 
 function toPlanar(data: Buffer, info: OutputInfo, sixteen: boolean): ImageBuffer {
-  const { width, height } = info;
-  const inChannels = info.channels;
-  const size = width * height;
   const samples = sixteen
     ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
     : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const scale = sixteen ? 1 / 65535 : 1 / 255;
-  // Gray + alpha becomes RGBA: the runtime's images have 1, 3 or 4 channels.
-  const channels: 1 | 3 | 4 = inChannels === 1 ? 1 : inChannels === 3 ? 3 : 4;
-  const out = new Float32Array(size * channels);
-  const source = (c: number) => (inChannels === 2 ? (c === 3 ? 1 : 0) : c);
-  for (let c = 0; c < channels; c++) {
-    const from = source(c);
-    const base = c * size;
-    for (let i = 0; i < size; i++) out[base + i] = samples[i * inChannels + from]! * scale;
-  }
-  return createImage(width, height, channels, out);
-}
-
-function interleave(image: ImageBuffer, sixteen: boolean): Uint8Array | Uint16Array {
-  const size = image.width * image.height;
-  const n = image.channels;
-  const max = sixteen ? 65535 : 255;
-  const out = sixteen ? new Uint16Array(size * n) : new Uint8Array(size * n);
-  const d = image.data;
-  for (let c = 0; c < n; c++) {
-    const base = c * size;
-    for (let i = 0; i < size; i++) {
-      const v = d[base + i]!;
-      // Clamp (SR nets overshoot) and treat NaN as 0 rather than letting it wrap.
-      out[i * n + c] = v > 0 ? (v < 1 ? Math.round(v * max) : max) : 0;
-    }
-  }
-  return out;
+  return samplesToPlanar(samples, info.width, info.height, info.channels, sixteen);
 }
 
 /** Encodes a planar float image (clamped to [0, 1]) as PNG (8/16 bit, optional iTXt text), JPEG or WebP. */
@@ -118,7 +89,7 @@ export async function encodeWithSharp(
   options: EncodeOptions = {},
 ): Promise<Uint8Array> {
   const sixteen = format === 'png' && options.bitDepth === 16;
-  const pixels = interleave(image, sixteen);
+  const pixels = planarToSamples(image, sixteen);
   let pipeline = sharp(pixels, { raw: { width: image.width, height: image.height, channels: image.channels } });
   const quality = Math.min(100, Math.max(1, Math.round(options.quality ?? 95)));
   if (format === 'png') {
