@@ -64,6 +64,23 @@ describe('coser run', () => {
     expect(stderr).toMatch(/\[resize\] done in \d+ ms/);
   });
 
+  it('refuses before running an input whose result would pass the pixel cap (size from the file header)', async () => {
+    const { code, stderr } = await coser(
+      'run',
+      'resize.json',
+      '--input',
+      'image=in/astronaut-lr.png',
+      '--max-pixels',
+      '10000',
+      '-o',
+      'capped',
+    );
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/IMAGE_TOO_LARGE resize\.image: .*128x128 \(16384 pixels\), over the cap of 10000/);
+    expect(stderr).not.toMatch(/\[resize\] done/);
+    expect(await readdir(path.join(dir, 'capped')).catch(() => [])).toEqual([]);
+  });
+
   it('runs once per image of a folder, reports the corrupt one at the end and exits 1', async () => {
     const { code, stdout, stderr } = await coser('run', resizeGraph, '--input', 'image=in', '--output', 'batch');
     expect(code).toBe(1);

@@ -12,7 +12,7 @@ export type { OutputSummary, RunEvent, RunEventType, RunOutputs } from './engine
 export { isFinalEvent } from './engine/events';
 export type { ExecuteOptions, ExecutionEnv, RunResult } from './engine/executor';
 export { executeGraph } from './engine/executor';
-export type { DecodeOptions, EncodeOptions, Host, ImageFormat, ResolvedModel } from './engine/host';
+export type { DecodeOptions, EncodeOptions, Host, ImageFormat, InputFacts, ResolvedModel } from './engine/host';
 export type { RunError } from './engine/map-error';
 export { toRunError } from './engine/map-error';
 export type {

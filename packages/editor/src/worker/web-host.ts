@@ -75,7 +75,9 @@ export function createWebHost(options: WebHostOptions): WebHost {
     },
 
     async inspectInput(name) {
-      return { bytes: uploadOrThrow(name, maxInputBytes).byteLength };
+      const bytes = uploadOrThrow(name, maxInputBytes);
+      const header = readImageSize(bytes);
+      return { bytes: bytes.byteLength, ...(header ? { width: header.width, height: header.height } : {}) };
     },
 
     // Outputs live in their own in-memory namespace (uploads are `uploads/NAME`), so one never replaces an input.

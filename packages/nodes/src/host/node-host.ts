@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { lstat, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Host, ResolvedModel } from '@coser/runtime';
+import type { Host, InputFacts, ResolvedModel } from '@coser/runtime';
 import { CoserError } from '@coser/runtime';
 import { assertNoControlChars, assertRelativeName, isInside, realpathOrUndefined } from './safe-paths';
-import { decodeWithSharp, encodeWithSharp } from './sharp-codec';
+import { decodeWithSharp, encodeWithSharp, imageSizeWithSharp } from './sharp-codec';
 
 /**
  * Resolves a model by manifest name to its file and manifest entry (the model store implements it).
@@ -120,11 +120,11 @@ export function createNodeHost(options: NodeHostOptions): Host {
     }
   }
 
-  async function inspectInput(name: string): Promise<{ bytes: number }> {
+  async function inspectInput(name: string): Promise<InputFacts> {
     const real = await resolveInput(name);
     const info = await stat(real);
     assertReadableFile(name, info, maxInputBytes);
-    return { bytes: info.size };
+    return { bytes: info.size, ...(await imageSizeWithSharp(real)) };
   }
 
   async function writeOutput(name: string, bytes: Uint8Array): Promise<string> {

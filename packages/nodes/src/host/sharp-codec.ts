@@ -75,6 +75,22 @@ export async function decodeWithSharp(bytes: Uint8Array, options: DecodeOptions)
   return toPlanar(raw.data, raw.info, sixteen);
 }
 
+/**
+ * Width and height of an image file as `decodeWithSharp` will give it (EXIF orientation 5-8 swaps them), read from
+ * the header only; undefined when the file is not an image sharp can read.
+ */
+export async function imageSizeWithSharp(file: string): Promise<{ width: number; height: number } | undefined> {
+  try {
+    const meta = await sharp(file, { pages: 1 }).metadata();
+    const width = meta.width;
+    const height = meta.pageHeight ?? meta.height;
+    if (!width || !height) return undefined;
+    return (meta.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height };
+  } catch {
+    return undefined;
+  }
+}
+
 function toPlanar(data: Buffer, info: OutputInfo, sixteen: boolean): ImageBuffer {
   const samples = sixteen
     ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)

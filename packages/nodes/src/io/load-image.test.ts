@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CoserError } from '@coser/runtime';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeHost } from '../host/node-host';
 import { encodeWithSharp } from '../host/sharp-codec';
@@ -62,6 +63,29 @@ describe('io.loadImage', () => {
     expect(await loadImage.check!({ path: '.' }, context())).toEqual([
       expect.objectContaining({ code: 'FILE_NOT_FOUND', message: expect.stringContaining('not a file') }),
     ]);
+  });
+
+  it('reports the image size from the header at check time, as decoding will give it (EXIF rotation)', async () => {
+    const rotated = await sharp(await encodeWithSharp(testImage(12, 10), 'jpeg'))
+      .withMetadata({ orientation: 6 })
+      .jpeg()
+      .toBuffer();
+    await writeFile(path.join(dir, 'in', 'portrait.jpg'), rotated);
+    for (const [file, expected] of [
+      ['cat.final.png', { width: 12, height: 10 }],
+      ['portrait.jpg', { width: 10, height: 12 }],
+    ] as const) {
+      const reported: [string, unknown][] = [];
+      const ctx = { ...context(), reportStatic: (port: string, info: unknown) => reported.push([port, info]) };
+      expect(await loadImage.check!({ path: file }, ctx)).toEqual([]);
+      expect(reported).toEqual([['image', expected]]);
+      const { image } = await loadImage.execute({}, { path: file }, context());
+      expect({ width: image.width, height: image.height }).toEqual(expected);
+    }
+    // Not an image sharp can read: no size, and the run reports the problem.
+    const reported: unknown[] = [];
+    await loadImage.check!({ path: 'fake.png' }, { ...context(), reportStatic: (...args) => reported.push(args) });
+    expect(reported).toEqual([]);
   });
 
   it('strips folders and the last extension only', () => {

@@ -30,9 +30,11 @@ export const loadImage = defineNode({
     if (params.path.trim() === '') {
       return [{ severity: 'error', code: 'INPUT_UNCONNECTED', param: 'path', message: 'no image file is chosen' }];
     }
-    // A missing or forbidden file is named before the run starts, not halfway through a batch.
+    // A missing or forbidden file is named before the run starts, not halfway through a batch; its size lets
+    // checkGraph refuse an image (or anything made from it) over the pixel cap before decoding it.
     try {
-      await ctx.host.inspectInput?.(params.path);
+      const facts = await ctx.host.inspectInput?.(params.path);
+      if (facts?.width && facts.height) ctx.reportStatic?.('image', { width: facts.width, height: facts.height });
     } catch (error) {
       if (!isCoserError(error)) throw error;
       return [{ severity: 'error', code: error.code, param: 'path', message: error.message }];

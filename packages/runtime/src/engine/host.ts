@@ -24,6 +24,14 @@ export interface ResolvedModel {
   readonly entry: Readonly<Record<string, unknown>>;
 }
 
+/** What `Host.inspectInput` learns about an input without decoding it. */
+export interface InputFacts {
+  readonly bytes: number;
+  /** Image width and height from the header; absent when the file is not a readable image. */
+  readonly width?: number;
+  readonly height?: number;
+}
+
 /**
  * What a node may do outside pure computation. Each environment (CLI, server, browser worker) supplies one; every
  * path is resolved and checked here, so nodes never touch the file system themselves.
@@ -32,10 +40,11 @@ export interface Host {
   /** Reads an input by the name a graph param holds (a path, an upload id). PATH_FORBIDDEN / FILE_NOT_FOUND / FILE_TOO_LARGE. */
   readInput(name: string, options?: { maxBytes?: number }): Promise<Uint8Array>;
   /**
-   * Checks an input as `readInput` would (path rules, existence, size cap) without reading it, so validation can
-   * name a missing or forbidden file before a run starts. Same error codes as `readInput`.
+   * Checks an input as `readInput` would (path rules, existence, size cap) without reading it all, so validation
+   * can name a missing or forbidden file before a run starts; for an image, also its size from the header (as it
+   * will decode: EXIF rotation applied). Same error codes as `readInput`.
    */
-  inspectInput?(name: string): Promise<{ bytes: number }>;
+  inspectInput?(name: string): Promise<InputFacts>;
   /**
    * Writes an output file under the run's output folder and returns where it went (a path or URL).
    * Refuses names that leave the folder (PATH_FORBIDDEN) and never overwrites a run input (OUTPUT_OVERWRITES_INPUT).

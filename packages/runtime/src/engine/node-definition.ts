@@ -68,6 +68,12 @@ export interface CheckContext {
    * for an optional input (Upscale Image's `model`) report that neither is given before the run starts.
    */
   readonly connected?: ReadonlySet<string>;
+  /**
+   * Reports static facts of one of the node's outputs that only the environment knows (Load Image: the size in
+   * the file's header). `checkGraph` then infers sizes through the rest of the graph with them, so an output that
+   * would pass the pixel cap is refused before the run starts.
+   */
+  readonly reportStatic?: (port: string, info: StaticInfo) => void;
 }
 
 /** Static facts of a node's inputs (by port) and its params, for `inferStatic`. */

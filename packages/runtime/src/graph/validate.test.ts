@@ -185,6 +185,43 @@ describe('checkGraph', () => {
     expect(d[0]?.message).toMatch(/8x8 \(64 pixels\), over the cap of 63/);
   });
 
+  it('uses sizes a check learned from the environment for the sizes downstream', async () => {
+    const header = defineNode({
+      type: 'test.header',
+      typeVersion: 1,
+      title: 'Header',
+      category: 'test',
+      description: 'Knows its image size only from the environment.',
+      inputs: {},
+      outputs: { image: port.image(), count: port.number() },
+      params: z.object({}),
+      async check(_params, ctx) {
+        ctx.reportStatic?.('image', { width: 20, height: 20 });
+        ctx.reportStatic?.('nope', { width: 1 });
+        return [];
+      },
+      async execute() {
+        throw new Error('not run');
+      },
+    });
+    const g: GraphFile = {
+      ...sampleGraph(),
+      nodes: [
+        { id: 'h', type: 'test.header', typeVersion: 1, params: {} },
+        { id: 'up', type: 'test.upscale', typeVersion: 1, params: { scale: 2 } },
+      ],
+      edges: [{ from: { node: 'h', port: 'image' }, to: { node: 'up', port: 'image' } }],
+      inputs: {},
+    };
+    const withHeader = createRegistry([...definitions, header]);
+    const d = await checkGraph(g, withHeader, { ...context, limits: { maxPixels: 1000, memoryBudgetBytes: 1 } });
+    expect(d).toEqual([expect.objectContaining({ code: 'IMAGE_TOO_LARGE', node: 'up', port: 'image' })]);
+    expect(d[0]?.message).toMatch(/40x40 \(1600 pixels\)/);
+    expect(await checkGraph(g, withHeader, { ...context, limits: { maxPixels: 1600, memoryBudgetBytes: 1 } })).toEqual(
+      [],
+    );
+  });
+
   it('skips node checks when the structure is invalid', async () => {
     const g = graphWith('missing');
     g.nodes[0]!.type = 'nope';
@@ -199,6 +236,12 @@ describe('inferStaticInfo', () => {
     expect(info['up']?.['image']).toEqual({ width: 8, height: 8, channels: 3 });
     expect(info['a']?.['value']).toEqual({ note: '= 2' });
     expect(info['sum']).toBeUndefined();
+  });
+
+  it('merges facts known from elsewhere over what a node infers', () => {
+    const info = inferStaticInfo(sampleGraph(), registry, { img: { image: { width: 10, height: 6 } } });
+    expect(info['img']?.['image']).toEqual({ width: 10, height: 6, channels: 3 });
+    expect(info['up']?.['image']).toEqual({ width: 20, height: 12, channels: 3 });
   });
 
   it('skips nodes with invalid params', () => {

@@ -200,6 +200,7 @@ export async function checkGraph(
 ): Promise<Diagnostic[]> {
   const diagnostics = validateGraph(graph, registry, options);
   if (hasErrors(diagnostics)) return diagnostics;
+  const known: Record<string, Record<string, StaticInfo>> = {};
   for (const node of graph.nodes) {
     const definition = registry.get(node.type);
     if (!definition?.check) continue;
@@ -207,7 +208,10 @@ export async function checkGraph(
     if (!params) continue;
     try {
       const connected = new Set(graph.edges.filter((e) => e.to.node === node.id).map((e) => e.to.port));
-      const found = await definition.check(params, { ...context, connected });
+      const reportStatic = (port: string, info: StaticInfo) => {
+        if (Object.hasOwn(definition.outputs, port)) known[node.id] = { ...known[node.id], [port]: info };
+      };
+      const found = await definition.check(params, { ...context, connected, reportStatic });
       for (const d of found) diagnostics.push(d.node ? d : { ...d, node: node.id });
     } catch (cause) {
       diagnostics.push({
@@ -220,7 +224,7 @@ export async function checkGraph(
       });
     }
   }
-  const info = inferStaticInfo(graph, registry);
+  const info = inferStaticInfo(graph, registry, known);
   for (const [nodeId, ports] of Object.entries(info)) {
     for (const [portName, facts] of Object.entries(ports)) {
       if (facts.width === undefined || facts.height === undefined) continue;
@@ -241,10 +245,15 @@ export async function checkGraph(
 
 /**
  * Static facts (image sizes, channels, shapes) of every node's outputs, propagated in topological order through
- * each node's optional `inferStatic`, for the editor to show sizes before running. Nodes with invalid params, or
- * whose `inferStatic` throws, contribute nothing. Never throws.
+ * each node's optional `inferStatic`, for the editor to show sizes before running. `known` adds facts learned
+ * elsewhere (by node id and output port: a file's header), taking precedence over what a node infers. Nodes with
+ * invalid params, or whose `inferStatic` throws, contribute only their known facts. Never throws.
  */
-export function inferStaticInfo(graph: GraphFile, registry: NodeRegistry): Record<string, Record<string, StaticInfo>> {
+export function inferStaticInfo(
+  graph: GraphFile,
+  registry: NodeRegistry,
+  known: Readonly<Record<string, Readonly<Record<string, StaticInfo>>>> = {},
+): Record<string, Record<string, StaticInfo>> {
   const result = new Map<string, Record<string, StaticInfo>>();
   try {
     const byId = new Map(graph.nodes.map((n) => [n.id, n]));
@@ -261,28 +270,43 @@ export function inferStaticInfo(graph: GraphFile, registry: NodeRegistry): Recor
     for (const id of order) {
       const node = byId.get(id)!;
       const definition = registry.get(node.type);
-      if (!definition?.inferStatic) continue;
-      const { params } = parseNodeParams(definition, node);
-      if (!params) continue;
       const inputs: Record<string, StaticInfo> = {};
       for (const edge of incoming.get(id) ?? []) {
-        if (!Object.hasOwn(definition.inputs, edge.to.port)) continue;
         const info = result.get(edge.from.node)?.[edge.from.port];
         if (info) inputs[edge.to.port] = info;
       }
-      try {
-        const outputs = definition.inferStatic(inputs, params) as Record<string, StaticInfo | undefined>;
-        const clean: Record<string, StaticInfo> = {};
-        for (const [portName, info] of Object.entries(outputs)) {
-          if (info && Object.hasOwn(definition.outputs, portName)) clean[portName] = info;
-        }
-        result.set(id, clean);
-      } catch {
-        // A node's size inference is a convenience for the editor; its failure must not hide the rest.
-      }
+      const inferred = definition ? inferNodeStatic(definition, node, inputs) : {};
+      const facts: Record<string, StaticInfo> = { ...inferred };
+      for (const [portName, info] of Object.entries(known[id] ?? {}))
+        facts[portName] = { ...inferred[portName], ...info };
+      if (Object.keys(facts).length > 0) result.set(id, facts);
     }
   } catch {
     // Never throws: return what was inferred so far.
   }
   return Object.fromEntries(result);
+}
+
+/** One node's `inferStatic` on its inputs' facts: only its own output ports; nothing when its params are invalid. */
+function inferNodeStatic(
+  definition: AnyNodeDefinition,
+  node: GraphFile['nodes'][number],
+  upstream: Record<string, StaticInfo>,
+): Record<string, StaticInfo> {
+  const clean: Record<string, StaticInfo> = {};
+  if (!definition.inferStatic) return clean;
+  const { params } = parseNodeParams(definition, node);
+  if (!params) return clean;
+  const inputs = Object.fromEntries(
+    Object.entries(upstream).filter(([port]) => Object.hasOwn(definition.inputs, port)),
+  );
+  try {
+    const outputs = definition.inferStatic(inputs, params) as Record<string, StaticInfo | undefined>;
+    for (const [portName, info] of Object.entries(outputs)) {
+      if (info && Object.hasOwn(definition.outputs, portName)) clean[portName] = info;
+    }
+  } catch {
+    // A node's size inference is a convenience for the editor; its failure must not hide the rest.
+  }
+  return clean;
 }
