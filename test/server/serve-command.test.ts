@@ -66,7 +66,7 @@ describe('coser serve', () => {
     const started = await serve(['--data', data, '--host', '0.0.0.0'], { COSER_TOKEN: 'env-token-123456789' });
     expect(started.stdout()).toContain('token: env-token-123456789 (from COSER_TOKEN)');
     // stderr is another pipe: the warning may arrive after the stdout lines.
-    for (let i = 0; i < 100 && !started.stderr().includes('warning'); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && !started.stderr().includes('warning'); i++) await new Promise((r) => setTimeout(r, 20));
     expect(started.stderr()).toMatch(/warning: bound to 0\.0\.0\.0/);
     const ok = await fetch(`${started.url}/api/runs`, { headers: { 'x-coser-token': 'env-token-123456789' } });
     expect(ok.status).toBe(200);
