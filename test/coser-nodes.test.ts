@@ -1,7 +1,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecuteContext, ModelSetRef, Tensor } from '@coser/runtime';
-import { createImage, float32Tensor } from '@coser/runtime';
+import { createImage, float32Tensor, migrateNodeParams } from '@coser/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiaSample } from '../packages/nodes/src/coser/aia-sample';
 import { cognitiveEncode } from '../packages/nodes/src/coser/cognitive-encode';
@@ -97,6 +97,7 @@ describe('CoSeR stage nodes on a contract model set', () => {
       tileOverlap: 32,
       patchSize: 1280,
       patchStride: 1000,
+      minShortSide: 0,
       decoder: 'cfw' as const,
       fusion: 0.5,
     };
@@ -175,6 +176,7 @@ describe('CoSeR stage nodes on a contract model set', () => {
       tileOverlap: 32,
       patchSize: 1280,
       patchStride: 1000,
+      minShortSide: 0,
       decoder: 'cfw' as const,
       fusion: 0.5,
     };
@@ -198,6 +200,7 @@ describe('CoSeR stage nodes on a contract model set', () => {
       tileOverlap: 4,
       patchSize: 64,
       patchStride: 32,
+      minShortSide: 0,
       decoder: 'cfw' as const,
       fusion: 0.5,
     };
@@ -208,6 +211,42 @@ describe('CoSeR stage nodes on a contract model set', () => {
     // 128 x 128 padded -> 3 x 3 patches of 2 steps each
     expect(t.progress.at(-1)).toMatchObject({ value: 18, max: 18 });
   });
+
+  it('diffuses a small image at a larger scale (short side up to minShortSide) and resizes it back to x4', async () => {
+    const image = testImage(16, 12, 3);
+    const params = {
+      ...sampling,
+      steps: 2,
+      tileSize: 64,
+      tileOverlap: 32,
+      patchSize: 64,
+      patchStride: 32,
+      decoder: 'cfw' as const,
+      fusion: 0.5,
+    };
+    const plain = testContext(fx.host, backend);
+    const x4 = await tiledSuperResolve.execute({ set, image, ...tokens }, { ...params, minShortSide: 0 }, plain.ctx);
+    // x4 is 64 x 48 (padded to 64 x 64): one patch.
+    expect(plain.progress.at(-1)).toMatchObject({ max: 2 });
+
+    const larger = testContext(fx.host, backend);
+    const up = await tiledSuperResolve.execute({ set, image, ...tokens }, { ...params, minShortSide: 96 }, larger.ctx);
+    // Scale 96 / 12 = 8: 128 x 96 diffused (padded to 128 x 128: 3 x 3 patches), then back to 64 x 48.
+    expect(larger.progress.at(-1)).toMatchObject({ max: 18 });
+    expect([up.image.width, up.image.height, up.image.channels]).toEqual([64, 48, 3]);
+    expect(up.image.data.every((v) => v >= 0 && v <= 1)).toBe(true);
+    expect(up.image.data).not.toEqual(x4.image.data);
+    // Below the x4 size it changes nothing.
+    const small = testContext(fx.host, backend);
+    const same = await tiledSuperResolve.execute({ set, image, ...tokens }, { ...params, minShortSide: 40 }, small.ctx);
+    expect(same.image.data).toEqual(x4.image.data);
+  });
+
+  it('keeps graphs saved before minShortSide on plain x4 (params migration 1 -> 2)', () => {
+    const migrated = migrateNodeParams(tiledSuperResolve, { id: 'r', typeVersion: 1, params: { steps: 5 } });
+    expect(migrated.params).toEqual({ steps: 5, minShortSide: 0 });
+    expect(tiledSuperResolve.params.parse({}).minShortSide).toBe(512);
+  });
 });
 
 describe('tiling params', () => {
@@ -216,7 +255,7 @@ describe('tiling params', () => {
     const bad = { ...sampling, tiled: true, tileSize: 32, tileOverlap: 32 };
     expect(await aiaSample.check!(bad, checkCtx)).toMatchObject([{ code: 'PARAM_OUT_OF_RANGE', param: 'tileOverlap' }]);
     expect(await aiaSample.check!({ ...bad, tiled: false }, checkCtx)).toEqual([]);
-    const patches = { ...bad, patchSize: 128, patchStride: 192, decoder: 'cfw' as const, fusion: 0.5 };
+    const patches = { ...bad, patchSize: 128, patchStride: 192, minShortSide: 0, decoder: 'cfw' as const, fusion: 0.5 };
     const found = await tiledSuperResolve.check!(patches, checkCtx);
     expect(found.map((d) => d.param)).toEqual(['tileOverlap', 'patchStride']);
   });

@@ -74,16 +74,28 @@ export function cropTopLeft(image: ImageBuffer, width: number, height: number): 
 }
 
 /** Refuses (IMAGE_TOO_LARGE) an LR image whose padded x4 result would pass the run's pixel cap, before any work. */
-export function checkOutputSize(lr: ImageBuffer, ctx: Pick<ExecuteContext, 'node' | 'limits'>): void {
-  const width = paddedSize(lr.width * SR_SCALE);
-  const height = paddedSize(lr.height * SR_SCALE);
+export function checkOutputSize(
+  lr: ImageBuffer,
+  ctx: Pick<ExecuteContext, 'node' | 'limits'>,
+  scale: number = SR_SCALE,
+): void {
+  const width = paddedSize(Math.round(lr.width * scale));
+  const height = paddedSize(Math.round(lr.height * scale));
   if (width * height > ctx.limits.maxPixels) {
     throw new CoserError(
       'IMAGE_TOO_LARGE',
-      `a ${lr.width}x${lr.height} image gives ${width}x${height} px at x4, over the cap of ${ctx.limits.maxPixels} pixels`,
+      `a ${lr.width}x${lr.height} image gives ${width}x${height} px at x${+scale.toFixed(2)}, over the cap of ${ctx.limits.maxPixels} pixels`,
       { node: ctx.node, port: 'image' },
     );
   }
+}
+
+/**
+ * The scale the diffusion works at: x4, or more for a small image so that its short side reaches `minShortSide`
+ * pixels (the reproduction's `max(512 / short side, 4)`; Stable Diffusion does poorly below 512 px).
+ */
+export function diffusionScale(lr: { width: number; height: number }, minShortSide: number): number {
+  return Math.max(SR_SCALE, minShortSide / Math.min(lr.width, lr.height));
 }
 
 /** Rounds a pixel size up to the multiple the latent grid needs. */
@@ -92,10 +104,10 @@ export function paddedSize(size: number): number {
 }
 
 /**
- * The diffusion's pixel input for an LR image (COSER.md stage 5): mapped to [-1, 1], bicubic x4, clamped, then
- * reflect-padded to a multiple of 64 so the latent divides by 8. Also what the CFW feature encoder sees.
+ * The diffusion's pixel input for an LR image (COSER.md stage 5): mapped to [-1, 1], bicubic x4 (or `scale`),
+ * clamped, then reflect-padded to a multiple of 64 so the latent divides by 8. Also what the CFW feature encoder sees.
  */
-export function upscaledInput(lr: ImageBuffer): ImageBuffer {
+export function upscaledInput(lr: ImageBuffer, scale: number = SR_SCALE): ImageBuffer {
   const rgb = toRgb(lr);
   const signed = createImage(
     rgb.width,
@@ -103,7 +115,9 @@ export function upscaledInput(lr: ImageBuffer): ImageBuffer {
     3,
     rgb.data.map((v) => v * 2 - 1),
   );
-  const up = resampleImage(signed, rgb.width * SR_SCALE, rgb.height * SR_SCALE, { filter: 'bicubic' });
+  const up = resampleImage(signed, Math.round(rgb.width * scale), Math.round(rgb.height * scale), {
+    filter: 'bicubic',
+  });
   for (let i = 0; i < up.data.length; i++) up.data[i] = Math.min(1, Math.max(-1, up.data[i]!));
   return reflectPad(up, paddedSize(up.width), paddedSize(up.height));
 }

@@ -1,13 +1,22 @@
 import type { ImageBuffer, ImageMeta, Tensor } from '@coser/runtime';
 import { CoserError, createImage, defineNode, float32Tensor, port } from '@coser/runtime';
 import { z } from 'zod';
+import { resampleImage } from '../lib/resample';
 import { latentTileParams, tilingDiagnostics } from './aia-sample';
 import { COGNITIVE_TOKENS, type CoserFileName, TEXT_TOKENS, VAE_FACTOR } from './contract';
 import { diffuse, samplingParams } from './diffuse';
 import { aiaEps } from './guided-eps';
 import { MAX_SEED } from './rng';
 import { PIPELINE_FILES, setProvenance, withStage } from './stage';
-import { checkOutputSize, concatTokens, cropTopLeft, PIXEL_MULTIPLE, SR_SCALE, upscaledInput } from './tensors';
+import {
+  checkOutputSize,
+  concatTokens,
+  cropTopLeft,
+  diffusionScale,
+  PIXEL_MULTIPLE,
+  SR_SCALE,
+  upscaledInput,
+} from './tensors';
 import { decodeLatent, decoderParams } from './vae-decode';
 import { encodeLatent } from './vae-encode';
 
@@ -52,14 +61,17 @@ function cropImage(image: ImageBuffer, r: PixelPatch): ImageBuffer {
 }
 
 /**
- * CoSeR's tiled mode for large images (COSER.md stage 10): the x4 image is cut into pixel patches (1280 px, stride
- * 1000) averaged back together; inside each patch the diffusion runs on Gaussian-blended latent tiles. As in the
+ * CoSeR's tiled mode for large images (COSER.md stage 10): the LR is enlarged by max(minShortSide / short side, 4)
+ * (so a small image is diffused at 512 px and resized back to x4 at the end), cut into pixel patches (1280 px,
+ * stride 1000) averaged back together; inside each patch the diffusion runs on Gaussian-blended latent tiles. As in the
  * reproduction, reference generation is skipped (reference = VAE encoding of zeros) and the cognitive embedding
  * comes from the whole LR image.
  */
 export const tiledSuperResolve = defineNode({
   type: 'coser.tiledSuperResolve',
-  typeVersion: 1,
+  typeVersion: 2,
+  // Version 2 added minShortSide; graphs saved before keep the plain x4 diffusion they were made with.
+  migrations: { 1: (params) => ({ ...params, minShortSide: 0 }) },
   title: 'Tiled Diffusion SR',
   category: 'coser',
   description:
@@ -86,6 +98,16 @@ export const tiledSuperResolve = defineNode({
       .default(1280)
       .describe('Pixel patch size of the x4 image'),
     patchStride: z.number().int().min(8).max(8192).default(1000).describe('Distance between pixel patches (px)'),
+    minShortSide: z
+      .number()
+      .int()
+      .min(0)
+      .max(2048)
+      .default(512)
+      .describe(
+        'Diffuse at a scale above x4 when the x4 image would be smaller than this on its short side (px), then ' +
+          'resize the result back to x4, as the reproduction does (0: always x4)',
+      ),
     ...decoderParams,
   }),
   inferStatic({ image }) {
@@ -117,8 +139,9 @@ export const tiledSuperResolve = defineNode({
         param: 'patchStride',
       });
     }
-    checkOutputSize(image, ctx);
-    const pixels = upscaledInput(image);
+    const scale = diffusionScale(image, params.minShortSide);
+    checkOutputSize(image, ctx, scale);
+    const pixels = upscaledInput(image, scale);
     const patches = planPixelPatches(pixels.width, pixels.height, params.patchSize, params.patchStride);
     // Phase by phase, so each network is loaded once whatever the number of patches. Patch pixels are cropped
     // again when needed instead of being kept: only latents (64x smaller) live across phases.
@@ -187,6 +210,14 @@ export const tiledSuperResolve = defineNode({
       tiles: { size: params.tileSize, overlap: params.tileOverlap },
     };
     const full = createImage(pixels.width, pixels.height, 3, sum, meta);
-    return { image: cropTopLeft(full, image.width * SR_SCALE, image.height * SR_SCALE) };
+    const restoredImage = cropTopLeft(full, Math.round(image.width * scale), Math.round(image.height * scale));
+    if (scale === SR_SCALE) return { image: restoredImage };
+    // Back to x4 with the bicubic the reproduction uses (torch interpolate, no antialias).
+    const x4 = resampleImage(restoredImage, image.width * SR_SCALE, image.height * SR_SCALE, {
+      filter: 'bicubic',
+      antialias: false,
+    });
+    for (let i = 0; i < x4.data.length; i++) x4.data[i] = Math.min(1, Math.max(0, x4.data[i]!));
+    return { image: { ...x4, meta } };
   },
 });
