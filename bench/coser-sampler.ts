@@ -109,7 +109,7 @@ async function setup(root: string, channels: number) {
 
 async function prepare(ctx: ExecuteContext, lr: ImageBuffer) {
   const { set } = await loadModelSet.execute({}, { set: 'contract' }, ctx);
-  const text = await textContext.execute({ set }, {}, ctx);
+  const text = await textContext.execute({ set }, { prompt: '', negativePrompt: '' }, ctx);
   const { image: sr } = await preSr.execute({ set, image: lr }, {}, ctx);
   const { cognitive } = await cognitiveEncode.execute({ set, image: sr }, {}, ctx);
   const { latent } = await vaeEncode.execute({ set, image: lr }, {}, ctx);
@@ -212,7 +212,7 @@ async function child(root: string, mode: string, size: number) {
   const backend = createNodeBackend({ intraOpThreads: 1 });
   const ctx = context(host, backend);
   const { set } = await loadModelSet.execute({}, { set: 'contract' }, ctx);
-  const { positive, negative } = await textContext.execute({ set }, {}, ctx);
+  const { positive, negative } = await textContext.execute({ set }, { prompt: '', negativePrompt: '' }, ctx);
   const latentSize = (size * 4) / 8;
   const noise = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 0.8);
   const latent = float32Tensor([1, 4, latentSize, latentSize], noise(4 * latentSize * latentSize));

@@ -9,6 +9,7 @@ import { generateReference } from '../packages/nodes/src/coser/generate-referenc
 import { loadModelSet } from '../packages/nodes/src/coser/load-model-set';
 import { inspectModelSet } from '../packages/nodes/src/coser/model-set';
 import { preSr } from '../packages/nodes/src/coser/pre-sr';
+import { runStage, withStage } from '../packages/nodes/src/coser/stage';
 import { textContext } from '../packages/nodes/src/coser/text-context';
 import { tiledSuperResolve } from '../packages/nodes/src/coser/tiled-super-resolve';
 import { vaeDecode } from '../packages/nodes/src/coser/vae-decode';
@@ -31,7 +32,7 @@ beforeAll(async () => {
   fx = await contractModels();
   ctx = testContext(fx.host, backend).ctx;
   set = (await loadModelSet.execute({}, { set: 'contract' }, ctx)).set;
-  const { positive, negative } = await textContext.execute({ set }, {}, ctx);
+  const { positive, negative } = await textContext.execute({ set }, { prompt: '', negativePrompt: '' }, ctx);
   const { image: sr } = await preSr.execute({ set, image: lr }, {}, ctx);
   const { cognitive } = await cognitiveEncode.execute({ set, image: sr }, {}, ctx);
   tokens = { positive, negative, cognitive };
@@ -246,6 +247,41 @@ describe('CoSeR stage nodes on a contract model set', () => {
     const migrated = migrateNodeParams(tiledSuperResolve, { id: 'r', typeVersion: 1, params: { steps: 5 } });
     expect(migrated.params).toEqual({ steps: 5, minShortSide: 0 });
     expect(tiledSuperResolve.params.parse({}).minShortSide).toBe(512);
+  });
+});
+
+describe('Text Context prompts', () => {
+  it("encode a typed prompt with the set's clip_text.onnx, keeping the precomputed tensor for an empty one", async () => {
+    const { positive, negative } = await textContext.execute(
+      { set },
+      { prompt: 'a photo of a cat', negativePrompt: '' },
+      ctx,
+    );
+    expect(positive.dims).toEqual([1, 77, 16]);
+    expect(negative.data).toEqual(tokens.negative.data);
+    expect(positive.data).not.toEqual(tokens.positive.data);
+    // The same as running the encoder on CLIP's ids for the prompt.
+    const direct = await withStage(ctx, set, 'clip_text.onnx', async (session) => {
+      const ids = [49406, 320, 1125, 539, 320, 2368, 49407, ...new Array(70).fill(0)];
+      const input_ids = { dtype: 'int64' as const, dims: [1, 77], data: BigInt64Array.from(ids, BigInt) };
+      return (await runStage(ctx, session, { input_ids }, ['context'])).context;
+    });
+    expect(positive.data).toEqual(direct.data);
+    const other = await textContext.execute({ set }, { prompt: 'a photo of a dog', negativePrompt: 'blurry' }, ctx);
+    expect(other.positive.data).not.toEqual(positive.data);
+    expect(other.negative.data).not.toEqual(tokens.negative.data);
+  });
+
+  it('name the missing encoder when a set without clip_text.onnx is given a prompt', async () => {
+    const manifest = structuredClone(set.manifest) as { files: Record<string, unknown> };
+    delete manifest.files['clip_text.onnx'];
+    const withoutEncoder = { ...set, manifest };
+    await expect(
+      textContext.execute({ set: withoutEncoder }, { prompt: 'a cat', negativePrompt: '' }, ctx),
+    ).rejects.toMatchObject({ code: 'MODEL_MISSING', message: expect.stringContaining('clip_text.onnx') });
+    // Without prompts it still works from the tensors.
+    const plain = await textContext.execute({ set: withoutEncoder }, { prompt: ' ', negativePrompt: '' }, ctx);
+    expect(plain.positive.data).toEqual(tokens.positive.data);
   });
 });
 

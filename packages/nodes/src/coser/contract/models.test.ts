@@ -26,7 +26,7 @@ function feedsFor(name: string, seed: number, h = 8, w = 16): Record<string, ort
     const dims = concrete(input.shape, h, w, 127);
     feeds[input.name] =
       input.dtype === 'int64'
-        ? new ort.Tensor('int64', BigInt64Array.of(500n), dims)
+        ? new ort.Tensor('int64', new BigInt64Array(dims.reduce((a, b) => a * b, 1)).fill(500n), dims)
         : new ort.Tensor('float32', rng.fill(new Float32Array(dims.reduce((a, b) => a * b, 1))), dims);
   }
   return feeds;
@@ -70,7 +70,7 @@ describe('contract models', () => {
         const t = feeds[input.name]!;
         changed[input.name] =
           t.type === 'int64'
-            ? new ort.Tensor('int64', BigInt64Array.of(20n), t.dims)
+            ? new ort.Tensor('int64', new BigInt64Array(t.size).fill(20n), t.dims)
             : new ort.Tensor('float32', createGaussianRng(99).fill(new Float32Array(t.size)), t.dims);
         const result = await session.run(changed);
         const differs = file.outputs!.some((o) => {

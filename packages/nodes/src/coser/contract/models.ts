@@ -93,6 +93,8 @@ export function buildContractModels(options: ContractModelOptions = {}): Map<str
   files.set('unet_gen.onnx', unetGen(rng, ch, C));
   files.set('cfw_decoder.onnx', decoder(rng, ch, true));
   files.set('vae_decoder.onnx', decoder(rng, ch, false));
+  // Last, so the weights of the files above stay what they were before it existed.
+  files.set('clip_text.onnx', clipText(rng, C));
   return files;
 }
 
@@ -113,6 +115,17 @@ function clipVision(rng: GaussianRng, C: number): ContractModelFile {
   const all = net.op('Concat', [cls, patches], { axis: 1 });
   net.add(all, net.attention(all, all, C, C, C, C), 'tokens');
   return finish(net, inputs, [io(net, 'output', 'tokens', 'float32', [1, IMAGE_TOKENS, C])]);
+}
+
+/** Token ids -> context: an embedding (ids folded onto 1024 rows), positions, then self-attention over the tokens. */
+function clipText(rng: GaussianRng, C: number): ContractModelFile {
+  const net = new Net('clip_text', rng);
+  const inputs = [io(net, 'input', 'input_ids', 'int64', [1, TEXT_TOKENS])];
+  const rows = net.op('Mod', ['input_ids', net.constI('vocab_rows', [1024])]);
+  const embedded = net.op('Gather', [net.weights('token_embedding', [1024, C], 1), rows], { axis: 0 });
+  const positioned = net.add(embedded, net.weights('positions', [1, TEXT_TOKENS, C], 0.1));
+  net.add(positioned, net.attention(positioned, positioned, C, C, C, C), 'context');
+  return finish(net, inputs, [io(net, 'output', 'context', 'float32', [1, TEXT_TOKENS, C])]);
 }
 
 function cogAdapter(rng: GaussianRng, C: number): ContractModelFile {
