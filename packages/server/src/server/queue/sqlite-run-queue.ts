@@ -69,6 +69,7 @@ export class SqliteRunQueue implements RunQueue {
   private readonly db: Database.Database;
   private readonly progressCounts = new Map<string, number>();
   private readonly insertEvent: Database.Statement;
+  private readonly deleteNewestProgress: Database.Statement;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -79,6 +80,10 @@ export class SqliteRunQueue implements RunQueue {
     this.db.exec(SCHEMA);
     this.insertEvent = this.db.prepare(
       'INSERT OR REPLACE INTO events (run_id, seq, type, node, data) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.deleteNewestProgress = this.db.prepare(
+      `DELETE FROM events WHERE run_id = ? AND seq = (SELECT MAX(seq) FROM events
+       WHERE run_id = ? AND type = 'node:progress' AND node IS ?)`,
     );
   }
 
@@ -280,12 +285,7 @@ export class SqliteRunQueue implements RunQueue {
   /** Past the cap: the node's newest stored progress gives way to this one (same count, newer value). */
   private replaceProgress(id: string, node: string | null, event: SeqEvent): void {
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          `DELETE FROM events WHERE run_id = ? AND seq = (SELECT MAX(seq) FROM events
-           WHERE run_id = ? AND type = 'node:progress' AND node IS ?)`,
-        )
-        .run(id, id, node);
+      this.deleteNewestProgress.run(id, id, node);
       this.insertEvent.run(id, event.seq, event.type, node, JSON.stringify(event));
     })();
   }
