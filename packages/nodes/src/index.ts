@@ -109,7 +109,8 @@ export { upscaleImage } from './upscale/upscale-image';
  *   - `'image-path'`: an input image file (picker / upload), read with `ctx.host.readInput`;
  *   - `'model'`: a model name from the model manifest (model picker);
  *   - `'model-set'`: a CoSeR model-set folder name;
- *   - `'output-name'`: an output file name template (`{name}`, `{node}`).
+ *   - `'output-name'`: an output file name template (`{name}`, `{node}`);
+ *   - `'prompt'`: free text over several lines (a text prompt).
  *
  * @example
  * import { defineNode, port } from '@coser/nodes';

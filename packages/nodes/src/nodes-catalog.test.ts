@@ -8,7 +8,7 @@ import { allNodes, createDefaultRegistry } from './index';
 const SRC = path.dirname(new URL(import.meta.url).pathname);
 /** Folders under src/ that are not node categories. */
 const NOT_NODES = new Set(['lib', 'host', 'models', 'convert', 'onnx']);
-const WIDGETS = new Set(['image-path', 'model', 'model-set', 'output-name']);
+const WIDGETS = new Set(['image-path', 'model', 'model-set', 'output-name', 'prompt']);
 
 const camel = (kebab: string) => kebab.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 

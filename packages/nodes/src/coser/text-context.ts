@@ -10,7 +10,7 @@ const promptParam = (what: string, fallback: CoserFileName) =>
     .max(2000)
     .default('')
     .describe(`${what}; empty: the set's precomputed ${fallback}`)
-    .meta({ widget: 'textarea' });
+    .meta({ widget: 'prompt' });
 
 /**
  * The CLIP text contexts. Without user prompts both the positive (empty) prompt and the fixed negative prompt of
