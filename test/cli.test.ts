@@ -311,6 +311,35 @@ describe('coser validate', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('error USAGE');
   });
+
+  it('checks with --input/--set/--max-pixels as run takes them, once per image of a folder', async () => {
+    const one = await coser(
+      'validate',
+      'resize.json',
+      '--input',
+      'image=in/astronaut-lr.png',
+      '--set',
+      'resize.scale=4',
+    );
+    expect(one.code, one.stderr).toBe(0);
+    const capped = await coser('validate', 'resize.json', '-i', 'image=in/astronaut-lr.png', '--max-pixels', '10000');
+    expect(capped.code).toBe(1);
+    expect(capped.stderr).toMatch(/IMAGE_TOO_LARGE resize\.image: .*128x128/);
+
+    const folder = await coser('validate', 'resize.json', '--input', 'image=in', '--max-pixels', '10000', '--json');
+    expect(folder.code).toBe(1);
+    const report = JSON.parse(folder.stdout) as { valid: boolean; diagnostics: { code: string; input?: string }[] };
+    // broken.png's header cannot be read, so its size is unknown here; running it reports IMAGE_CORRUPT.
+    expect(report.diagnostics.map((d) => [d.input, d.code])).toEqual([
+      ['astronaut-lr.png', 'IMAGE_TOO_LARGE'],
+      ['chelsea-lr.png', 'IMAGE_TOO_LARGE'],
+    ]);
+
+    const unknown = await coser('validate', 'resize.json', '--input', 'photo=in/astronaut-lr.png');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('UNKNOWN_GRAPH_INPUT');
+    expect(unknown.stderr).toContain('error USAGE');
+  });
 });
 
 describe('coser nodes', () => {

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CoserError, parseParamValue } from '@coser/runtime';
+import { InvalidArgumentError } from 'commander';
 import { usageError } from './errors';
 
 /** Image files a folder input picks up (by extension, case-insensitive); anything else in the folder is ignored. */
@@ -21,6 +22,18 @@ export interface RunPlan {
   readonly inputRoots: readonly string[];
   /** Files an output must never overwrite: every input file, and every file of an input folder. */
   readonly protectedPaths: readonly string[];
+}
+
+/** commander option collector for repeatable flags (`--input a=1 --input b=2`). */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** commander parser of `--max-pixels`: a positive integer, else a usage error. */
+export function parsePositiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
 }
 
 /** Splits `KEY=VALUE` at the first `=`; a missing `=` or empty key is a usage error naming the flag. */

@@ -8,14 +8,21 @@ import {
   hasErrors,
   validateGraph,
 } from '@coser/runtime';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { EXIT, usageError } from '../errors';
 import { type LoadedGraphFile, loadGraphFile } from '../graph-file';
 import { createJsonReporter } from '../reporters/json-reporter';
 import { createPlainReporter } from '../reporters/plain-reporter';
 import type { ItemOutcome, ReporterStreams, RunReporter } from '../reporters/types';
 import { fixedOutputNames, runBatch } from '../run-batch';
-import { parseInputFlags, parseSetFlags, planRunItems, type RunPlan } from '../run-inputs';
+import {
+  collect,
+  parseInputFlags,
+  parsePositiveInteger,
+  parseSetFlags,
+  planRunItems,
+  type RunPlan,
+} from '../run-inputs';
 
 interface RunFlags {
   input: string[];
@@ -173,14 +180,4 @@ async function createReporter(flags: RunFlags, streams: ReporterStreams, cwd: st
     return createTtyReporter(streams, cwd);
   }
   return createPlainReporter(streams, cwd);
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function parsePositiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
 }
