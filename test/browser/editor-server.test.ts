@@ -84,10 +84,12 @@ describe('editor in Chromium, running on coser serve', () => {
     expect(options).toContain(MODEL);
 
     await page.setInputFiles('.react-flow__node[data-id="load"] input[type=file]', SAMPLE);
-    // The server names uploads itself (a UUID): the param holds that name.
+    // The server keeps the upload in a folder of its own (UUID/astronaut-lr.png): the param holds that name.
     await expect
-      .poll(() => page.locator('.react-flow__node[data-id="load"] .image-name').textContent())
-      .toMatch(/\.png$/);
+      .poll(() =>
+        page.evaluate(() => window.coserEditor!.getGraph().nodes.find((n) => n.id === 'load')?.params['path']),
+      )
+      .toMatch(/^[0-9a-f-]{36}\/astronaut-lr\.png$/);
 
     await page.click('[data-testid=run]');
     const state = await waitForRunEnd(page);
@@ -97,6 +99,8 @@ describe('editor in Chromium, running on coser serve', () => {
     expect(state.nodes['up']?.status).toBe('done');
     await expect.poll(async () => (await runState(page)).files.length).toBe(1);
     firstFiles = (await runState(page)).files.map((f) => f.name);
+    // Save Image's `{name}` is the dropped file's name, not the upload's id.
+    expect(firstFiles).toEqual(['astronaut-lr.png']);
     await expect
       .poll(() => page.locator('[data-testid=result-file] [data-testid=result-size]').textContent())
       .toMatch(/^256×256/);

@@ -40,6 +40,23 @@ describe('POST /api/uploads', () => {
     expect(await readFile(join(t.dataDir, 'uploads', body.name))).toEqual(bytes);
   });
 
+  it('keeps the original name (?name=) in a folder of its own, sanitised, with the extension the bytes say', async () => {
+    const bytes = await readFile(SAMPLE);
+    const upload = async (name: string) =>
+      (await raw(t.server, 'POST', `/api/uploads?name=${encodeURIComponent(name)}`, { body: bytes })).json() as {
+        name: string;
+      };
+    const photo = await upload('holiday photo.jpg');
+    expect(photo.name).toMatch(/^[0-9a-f-]{36}\/holiday_photo\.png$/);
+    expect(await readFile(join(t.dataDir, 'uploads', ...photo.name.split('/')))).toEqual(bytes);
+    // Folders, traversal and hidden names cannot leave the upload's own folder.
+    expect((await upload('../../etc/passwd.png')).name).toMatch(/^[0-9a-f-]{36}\/passwd\.png$/);
+    expect((await upload('..\\..\\x.png')).name).toMatch(/^[0-9a-f-]{36}\/x\.png$/);
+    expect((await upload('.hidden')).name).toMatch(/^[0-9a-f-]{36}\.png$/);
+    // Two uploads of the same name never collide.
+    expect((await upload('holiday photo.jpg')).name).not.toBe(photo.name);
+  });
+
   it('reads JPEG and WebP sizes from their headers', async () => {
     const jpeg = await sharp(SAMPLE).jpeg().toBuffer();
     const webp = await sharp(SAMPLE).resize(40, 30).webp().toBuffer();

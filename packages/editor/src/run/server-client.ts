@@ -177,8 +177,9 @@ export function createServerRunClient(settings: ServerSettings): ServerRunClient
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    async uploadImage(_name, bytes) {
-      const result = await rest<{ name: string }>('/api/uploads', {
+    async uploadImage(name, bytes) {
+      // The server keeps the file's name (UUID/photo.png), so outputs named `{name}` are called after it.
+      const result = await rest<{ name: string }>(`/api/uploads?name=${encodeURIComponent(name)}`, {
         method: 'POST',
         body: bytes as Uint8Array<ArrayBuffer>,
         headers: { 'content-type': 'application/octet-stream' },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Diagnostic, ErrorCode, RunEvent, RunOutputs } from '@coser/runtime';
 import { CoserError, ERROR_CODES } from '@coser/runtime';
 import { io, type Socket } from 'socket.io-client';
@@ -103,7 +103,8 @@ export async function runRemote(options: RemoteRunOptions): Promise<RemoteRunRes
     const bytes = await readFile(file).catch((cause: unknown) => {
       throw new CoserError('FILE_NOT_FOUND', `input ${name}: cannot read ${file}`, {}, { cause });
     });
-    const response = await api(base, options.token, '/api/uploads', {
+    // The server keeps the file's name, so outputs named `{name}` are called after the local file.
+    const response = await api(base, options.token, `/api/uploads?name=${encodeURIComponent(basename(file))}`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
       body: bytes,

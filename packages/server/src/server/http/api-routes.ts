@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
 import { CoserError, isCoserError } from '@coser/runtime';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { RunEngine } from '../run-engine';
@@ -138,11 +138,17 @@ export function createApiRouter(options: ApiOptions): Router {
       const body: unknown = req.body;
       const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
       const image = sniffImage(bytes, options.maxPixels);
-      await mkdir(options.uploadsDir, { recursive: true });
-      const name = `${randomUUID()}.${image.format === 'jpeg' ? 'jpg' : image.format}`;
-      const temp = join(options.uploadsDir, `.${name}.tmp`);
+      const extension = image.format === 'jpeg' ? 'jpg' : image.format;
+      // With ?name=photo.png the file keeps its name in a folder of its own (UUID/photo.png), so outputs named
+      // `{name}` are called after it; the extension always follows the bytes.
+      const original = typeof req.query['name'] === 'string' ? uploadBaseName(req.query['name']) : undefined;
+      const folder = join(options.uploadsDir, original ? randomUUID() : '');
+      await mkdir(folder, { recursive: true });
+      const file = `${original ?? randomUUID()}.${extension}`;
+      const name = relative(options.uploadsDir, join(folder, file)).split(sep).join('/');
+      const temp = join(folder, `.${file}.tmp`);
       await writeFile(temp, bytes, { flag: 'wx', mode: 0o600 });
-      await rename(temp, join(options.uploadsDir, name));
+      await rename(temp, join(folder, file));
       res
         .status(201)
         .json({ name, format: image.format, width: image.width, height: image.height, bytes: bytes.length });
@@ -291,4 +297,15 @@ function streamFile(file: string, res: Response): Promise<void> {
     });
     stream.pipe(res);
   });
+}
+
+/** The base name of an uploaded file's original name, safe as a file name: no folders, extension or odd characters. */
+function uploadBaseName(original: string): string | undefined {
+  const base = original.split(/[\\/]/).pop() ?? '';
+  const stem = base.includes('.') ? base.slice(0, base.lastIndexOf('.')) : base;
+  const cleaned = stem
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(0, 100);
+  return cleaned === '' ? undefined : cleaned;
 }
