@@ -329,9 +329,9 @@ describe('coser validate', () => {
     const folder = await coser('validate', 'resize.json', '--input', 'image=in', '--max-pixels', '10000', '--json');
     expect(folder.code).toBe(1);
     const report = JSON.parse(folder.stdout) as { valid: boolean; diagnostics: { code: string; input?: string }[] };
-    // broken.png's header cannot be read, so its size is unknown here; running it reports IMAGE_CORRUPT.
     expect(report.diagnostics.map((d) => [d.input, d.code])).toEqual([
       ['astronaut-lr.png', 'IMAGE_TOO_LARGE'],
+      ['broken.png', 'IMAGE_CORRUPT'],
       ['chelsea-lr.png', 'IMAGE_TOO_LARGE'],
     ]);
 

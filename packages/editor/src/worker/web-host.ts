@@ -1,5 +1,13 @@
-import { addPngTextChunks, sniffImageFormat } from '@coser/nodes';
-import type { DecodeOptions, EncodeOptions, Host, ImageBuffer, ImageFormat, ResolvedModel } from '@coser/runtime';
+import { addPngTextChunks, type SniffedFormat, sniffImageFormat } from '@coser/nodes';
+import type {
+  DecodeOptions,
+  EncodeOptions,
+  Host,
+  ImageBuffer,
+  ImageFormat,
+  InputFacts,
+  ResolvedModel,
+} from '@coser/runtime';
 import { CoserError, createImage } from '@coser/runtime';
 import { readImageSize } from './image-header';
 import { decodePng16, encodePng16, isSixteenBitPng } from './png16';
@@ -76,6 +84,8 @@ export function createWebHost(options: WebHostOptions): WebHost {
 
     async inspectInput(name) {
       const bytes = uploadOrThrow(name, maxInputBytes);
+      const refused = refusedFormat(sniffImageFormat(bytes));
+      if (refused) return { bytes: bytes.byteLength, imageProblem: refused };
       const header = readImageSize(bytes);
       return { bytes: bytes.byteLength, ...(header ? { width: header.width, height: header.height } : {}) };
     },
@@ -104,10 +114,10 @@ function mimeOf(bytes: Uint8Array): string {
 /** Decodes PNG/JPEG/WebP to planar float RGB (or RGBA when any pixel is not opaque). */
 export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Promise<ImageBuffer> {
   const format = sniffImageFormat(bytes);
-  if (format === 'svg' || format === 'html' || format === 'gif') {
-    throw new CoserError('IMAGE_UNSUPPORTED', `${format.toUpperCase()} files are not accepted: use PNG, JPEG or WebP`);
-  }
-  if (format === 'unknown') throw new CoserError('IMAGE_CORRUPT', 'not a PNG, JPEG or WebP image');
+  const refused = refusedFormat(format);
+  if (refused) throw new CoserError(refused.code, refused.message);
+  // What refusedFormat let through: PNG, JPEG or WebP.
+  const mime = MIME[format as ImageFormat];
   const header = readImageSize(bytes);
   if (header) checkPixels(header.width, header.height, options.maxPixels);
   if (isSixteenBitPng(bytes)) {
@@ -124,7 +134,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
   }
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: MIME[format] }), {
+    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mime }), {
       premultiplyAlpha: 'none',
       colorSpaceConversion: 'none',
     });
@@ -149,6 +159,18 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
   } finally {
     bitmap.close();
   }
+}
+
+/** What this host's decoder says to a format it does not take (SVG, HTML and GIF; unknown bytes). */
+function refusedFormat(format: SniffedFormat): NonNullable<InputFacts['imageProblem']> | undefined {
+  if (format === 'svg' || format === 'html' || format === 'gif') {
+    return {
+      code: 'IMAGE_UNSUPPORTED',
+      message: `${format.toUpperCase()} files are not accepted: use PNG, JPEG or WebP`,
+    };
+  }
+  if (format === 'unknown') return { code: 'IMAGE_CORRUPT', message: 'not a PNG, JPEG or WebP image' };
+  return undefined;
 }
 
 function checkPixels(width: number, height: number, maxPixels: number): void {

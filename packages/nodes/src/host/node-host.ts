@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Host, InputFacts, ResolvedModel } from '@coser/runtime';
 import { CoserError } from '@coser/runtime';
 import { assertNoControlChars, assertRelativeName, isInside, realpathOrUndefined } from './safe-paths';
-import { decodeWithSharp, encodeWithSharp, imageSizeWithSharp } from './sharp-codec';
+import { decodeWithSharp, encodeWithSharp, inspectImageFile } from './sharp-codec';
 
 /**
  * Resolves a model by manifest name to its file and manifest entry (the model store implements it).
@@ -122,9 +122,17 @@ export function createNodeHost(options: NodeHostOptions): Host {
 
   async function inspectInput(name: string): Promise<InputFacts> {
     const real = await resolveInput(name);
-    const info = await stat(real);
-    assertReadableFile(name, info, maxInputBytes);
-    return { bytes: info.size, ...(await imageSizeWithSharp(real)) };
+    const handle = await open(real, 'r');
+    try {
+      const info = await handle.stat();
+      assertReadableFile(name, info, maxInputBytes);
+      // The first kilobyte says the format (as decodeImage sniffs it); the header read goes no further.
+      const head = new Uint8Array(Math.min(1024, info.size));
+      await handle.read(head, 0, head.length, 0);
+      return { bytes: info.size, ...(await inspectImageFile(real, head)) };
+    } finally {
+      await handle.close();
+    }
   }
 
   async function writeOutput(name: string, bytes: Uint8Array): Promise<string> {

@@ -1,10 +1,10 @@
-import type { DecodeOptions, EncodeOptions, ImageBuffer, ImageFormat } from '@coser/runtime';
+import type { DecodeOptions, EncodeOptions, ImageBuffer, ImageFormat, InputFacts } from '@coser/runtime';
 import { CoserError } from '@coser/runtime';
 import type { Metadata, OutputInfo } from 'sharp';
 import sharp from 'sharp';
 import { planarToSamples, samplesToPlanar } from '../lib/pixels';
 import { addPngTextChunks } from '../lib/png-text';
-import { sniffImageFormat } from '../lib/sniff-image';
+import { type SniffedFormat, sniffImageFormat } from '../lib/sniff-image';
 
 /** Formats decodeImage accepts, by their bytes (never by file name). */
 const DECODABLE = new Set(['png', 'jpeg', 'webp', 'gif']);
@@ -27,11 +27,7 @@ function corrupt(message: string, cause?: unknown): CoserError {
 export async function decodeWithSharp(bytes: Uint8Array, options: DecodeOptions): Promise<ImageBuffer> {
   if (bytes.length === 0) throw corrupt('the image file is empty (0 bytes)');
   const format = sniffImageFormat(bytes);
-  if (!DECODABLE.has(format)) {
-    const what =
-      format === 'unknown' ? 'not a recognised image format' : `${format.toUpperCase()}, which is not accepted`;
-    throw new CoserError('IMAGE_UNSUPPORTED', `the file is ${what} (accepted: PNG, JPEG, WebP, GIF)`);
-  }
+  if (!DECODABLE.has(format)) throw new CoserError('IMAGE_UNSUPPORTED', unsupportedMessage(format));
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { failOn: 'error', limitInputPixels: false, pages: 1 }).metadata();
@@ -75,20 +71,34 @@ export async function decodeWithSharp(bytes: Uint8Array, options: DecodeOptions)
   return toPlanar(raw.data, raw.info, sixteen);
 }
 
+function unsupportedMessage(format: SniffedFormat): string {
+  const what =
+    format === 'unknown' ? 'not a recognised image format' : `${format.toUpperCase()}, which is not accepted`;
+  return `the file is ${what} (accepted: PNG, JPEG, WebP, GIF)`;
+}
+
 /**
- * Width and height of an image file as `decodeWithSharp` will give it (EXIF orientation 5-8 swaps them), read from
- * the header only; undefined when the file is not an image sharp can read.
+ * What `decodeWithSharp` would make of an image file, from its first bytes and header only: its width and height
+ * (EXIF orientation 5-8 swaps them, as decoding does), or the problem decoding would report.
  */
-export async function imageSizeWithSharp(file: string): Promise<{ width: number; height: number } | undefined> {
+export async function inspectImageFile(file: string, head: Uint8Array): Promise<Omit<InputFacts, 'bytes'>> {
+  const format = sniffImageFormat(head);
+  if (!DECODABLE.has(format))
+    return { imageProblem: { code: 'IMAGE_UNSUPPORTED', message: unsupportedMessage(format) } };
   try {
-    const meta = await sharp(file, { pages: 1 }).metadata();
+    const meta = await sharp(file, { failOn: 'error', limitInputPixels: false, pages: 1 }).metadata();
     const width = meta.width;
     const height = meta.pageHeight ?? meta.height;
-    if (!width || !height) return undefined;
-    return (meta.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height };
+    if (width && height) return (meta.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height };
   } catch {
-    return undefined;
+    // Reported below, as decoding would.
   }
+  return {
+    imageProblem: {
+      code: 'IMAGE_CORRUPT',
+      message: `the ${format.toUpperCase()} header cannot be read (damaged or truncated)`,
+    },
+  };
 }
 
 function toPlanar(data: Buffer, info: OutputInfo, sixteen: boolean): ImageBuffer {

@@ -82,10 +82,21 @@ describe('io.loadImage', () => {
       const { image } = await loadImage.execute({}, { path: file }, context());
       expect({ width: image.width, height: image.height }).toEqual(expected);
     }
-    // Not an image sharp can read: no size, and the run reports the problem.
+    // What decoding would refuse is named at check time, with the decoder's code.
     const reported: unknown[] = [];
-    await loadImage.check!({ path: 'fake.png' }, { ...context(), reportStatic: (...args) => reported.push(args) });
+    const html = await loadImage.check!(
+      { path: 'fake.png' },
+      { ...context(), reportStatic: (...args) => reported.push(args) },
+    );
+    expect(html).toEqual([expect.objectContaining({ code: 'IMAGE_UNSUPPORTED', param: 'path' })]);
     expect(reported).toEqual([]);
+    const png = await encodeWithSharp(testImage(12, 10), 'png');
+    await writeFile(path.join(dir, 'in', 'cut.png'), png.subarray(0, 30));
+    expect(await loadImage.check!({ path: 'cut.png' }, context())).toEqual([
+      expect.objectContaining({ code: 'IMAGE_CORRUPT', message: expect.stringContaining('header cannot be read') }),
+    ]);
+    const decoded = await loadImage.execute({}, { path: 'cut.png' }, context()).catch((e: unknown) => e);
+    expect((decoded as CoserError).code).toBe('IMAGE_CORRUPT');
   });
 
   it('strips folders and the last extension only', () => {

@@ -34,6 +34,11 @@ export const loadImage = defineNode({
     // checkGraph refuse an image (or anything made from it) over the pixel cap before decoding it.
     try {
       const facts = await ctx.host.inspectInput?.(params.path);
+      if (facts?.imageProblem) {
+        return [
+          { severity: 'error', code: facts.imageProblem.code, param: 'path', message: facts.imageProblem.message },
+        ];
+      }
       if (facts?.width && facts.height) ctx.reportStatic?.('image', { width: facts.width, height: facts.height });
     } catch (error) {
       if (!isCoserError(error)) throw error;

@@ -30,6 +30,11 @@ export interface InputFacts {
   /** Image width and height from the header; absent when the file is not a readable image. */
   readonly width?: number;
   readonly height?: number;
+  /**
+   * Why `decodeImage` would refuse the file, found from its first bytes and header only (the code and message the
+   * decoder would give): not an accepted format, or a header that cannot be read.
+   */
+  readonly imageProblem?: { readonly code: 'IMAGE_UNSUPPORTED' | 'IMAGE_CORRUPT'; readonly message: string };
 }
 
 /**
