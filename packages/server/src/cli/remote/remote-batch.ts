@@ -34,8 +34,9 @@ export interface RemoteBatchOptions {
 /**
  * `coser run --server`: the same batch as a local run, executed by a server through `runRemote` (socket.io events,
  * resubscribing after a dropped connection). The CLI uploads each input itself so that it knows the upload's name:
- * the server names uploads with random ids, and downloaded files get the local input's base name back wherever the
- * server's file name holds that id (so `{name}` keeps its local meaning).
+ * the server keeps the file's name (`?name=`), and with a server that names uploads by random id only, downloaded
+ * files get the local input's base name back wherever the server's file name holds that id (so `{name}` keeps its
+ * local meaning either way).
  */
 export async function runRemoteBatch(options: RemoteBatchOptions): Promise<ItemOutcome[]> {
   const url = checkServerUrl(options.url);
@@ -131,7 +132,8 @@ async function upload(url: string, token: string, file: string): Promise<string>
   const bytes = await readFile(file);
   let response: Response;
   try {
-    response = await fetch(new URL('/api/uploads', url), {
+    // ?name keeps the file's name on the server (its run history and outputs read as they do locally).
+    response = await fetch(new URL(`/api/uploads?name=${encodeURIComponent(path.basename(file))}`, url), {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
       body: new Uint8Array(bytes),
