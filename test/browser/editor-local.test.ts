@@ -314,7 +314,7 @@ describe('editor in Chromium, running on this device', () => {
     expect(await page.locator('[data-testid=run]').count()).toBe(1);
   }, 180_000);
 
-  it('refuses an image whose header claims 20000x20000 before decoding it', async () => {
+  it('flags and refuses an image whose header claims 20000x20000 before decoding it', async () => {
     // PNG signature + an IHDR claiming 20000 x 20000 RGB + IEND: a few dozen bytes, 400 megapixels.
     const ihdr = Buffer.alloc(25);
     ihdr.writeUInt32BE(13, 0);
@@ -332,10 +332,16 @@ describe('editor in Chromium, running on this device', () => {
     await expect
       .poll(() => page.locator(`${nodeSelector('loadImage')} .image-name`).textContent())
       .toBe('uploads/bomb.png');
+    // Flagged on the node from the upload's header, before anything runs.
+    await expect
+      .poll(() => page.locator(`${nodeSelector('loadImage')} .node-diagnostics`).textContent())
+      .toMatch(/20000x20000 \(400000000 pixels\), over the cap/);
     await page.click('[data-testid=run]');
     const state = await waitForRunEnd(page);
     expect(state.status).toBe('error');
     expect(state.error?.code).toBe('IMAGE_TOO_LARGE');
-    expect(state.nodes['loadImage']?.error?.message).toMatch(/20000x20000/);
+    // Refused before it started: the flagged graph never reaches the decoder.
+    expect(state.error?.message).toMatch(/20000x20000/);
+    expect(state.nodes['loadImage']?.status).not.toBe('running');
   }, 180_000);
 });

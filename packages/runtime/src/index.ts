@@ -66,7 +66,7 @@ export {
   graphNodeSchema,
 } from './graph/schema';
 export type { ValidateOptions } from './graph/validate';
-export { checkGraph, DEFAULT_MAX_NODES, inferStaticInfo, validateGraph } from './graph/validate';
+export { checkGraph, DEFAULT_MAX_NODES, inferStaticInfo, pixelCapDiagnostics, validateGraph } from './graph/validate';
 export type { ImageBuffer, ImageMeta } from './image/image-buffer';
 export { createImage, mergeMeta, plane } from './image/image-buffer';
 export type { Tensor, TensorDataMap, TensorDType } from './image/tensor';

@@ -3,7 +3,14 @@
 // info all happen here, so the UI thread never loads node code or ONNX sessions and stays responsive.
 import { createDefaultRegistry, MODEL_CATALOGUE } from '@coser/nodes';
 import type { ImageBuffer, InferenceBackend, RunEvent } from '@coser/runtime';
-import { createOutputCache, DEFAULT_LIMITS, executeGraph, inferStaticInfo, validateGraph } from '@coser/runtime';
+import {
+  createOutputCache,
+  DEFAULT_LIMITS,
+  executeGraph,
+  inferStaticInfo,
+  pixelCapDiagnostics,
+  validateGraph,
+} from '@coser/runtime';
 import { createWebBackend } from '@coser/runtime/backend-web';
 import * as ort from 'onnxruntime-web';
 import { gpuGuardedBackend } from './gpu-guard';
@@ -85,6 +92,8 @@ function startWorker(): void {
         case 'analyze': {
           const diagnostics = validateGraph(message.graph, registry);
           const staticInfo = inferStaticInfo(message.graph, sizedRegistry);
+          // An upload whose size makes some output pass the cap is flagged on that node before anything runs.
+          diagnostics.push(...pixelCapDiagnostics(staticInfo, state?.maxPixels ?? DEFAULT_LIMITS.maxPixels));
           post({ type: 'analysis', requestId: message.requestId, diagnostics, staticInfo });
           break;
         }

@@ -224,23 +224,35 @@ export async function checkGraph(
       });
     }
   }
-  const info = inferStaticInfo(graph, registry, known);
+  diagnostics.push(...pixelCapDiagnostics(inferStaticInfo(graph, registry, known), context.limits.maxPixels));
+  return diagnostics;
+}
+
+/**
+ * IMAGE_TOO_LARGE for every output whose size, known before running (`inferStaticInfo`), passes the pixel cap:
+ * what checkGraph reports, and what the editor shows on a node as soon as an upload's size makes it so.
+ */
+export function pixelCapDiagnostics(
+  info: Readonly<Record<string, Readonly<Record<string, StaticInfo>>>>,
+  maxPixels: number,
+): Diagnostic[] {
+  const found: Diagnostic[] = [];
   for (const [nodeId, ports] of Object.entries(info)) {
     for (const [portName, facts] of Object.entries(ports)) {
       if (facts.width === undefined || facts.height === undefined) continue;
       const pixels = facts.width * facts.height;
-      if (pixels > context.limits.maxPixels) {
-        diagnostics.push({
+      if (pixels > maxPixels) {
+        found.push({
           severity: 'error',
           code: 'IMAGE_TOO_LARGE',
           node: nodeId,
           port: portName,
-          message: `${nodeId}.${portName} would be ${facts.width}x${facts.height} (${pixels} pixels), over the cap of ${context.limits.maxPixels} pixels`,
+          message: `${nodeId}.${portName} would be ${facts.width}x${facts.height} (${pixels} pixels), over the cap of ${maxPixels} pixels`,
         });
       }
     }
   }
-  return diagnostics;
+  return found;
 }
 
 /**
