@@ -23,6 +23,7 @@ const repoRoot = path.resolve(serverDir, '../..');
 export async function buildCli(outDir = path.join(serverDir, 'dist', 'cli')) {
   // Built beside the target, then swapped in: a command starting meanwhile sees the old bundle or none, never half.
   const staging = `${outDir}.${randomBytes(4).toString('hex')}.tmp`;
+  const startedAt = Date.now();
   const result = await build({
     absWorkingDir: repoRoot,
     entryPoints: { main: path.join(serverDir, 'src/cli/main.ts') },
@@ -50,7 +51,9 @@ export async function buildCli(outDir = path.join(serverDir, 'dist', 'cli')) {
   for (const input of Object.keys(result.metafile.inputs)) {
     const file = path.resolve(repoRoot, input);
     const info = await stat(file);
-    inputs.push([path.relative(serverDir, file), info.size, info.mtimeMs]);
+    // A source saved while esbuild ran may not be what it read: record it as never matching, so the bin falls back
+    // to the sources until the next build.
+    inputs.push([path.relative(serverDir, file), info.size, info.mtimeMs >= startedAt ? -1 : info.mtimeMs]);
   }
   await writeFile(path.join(staging, 'inputs.json'), `${JSON.stringify({ inputs })}\n`);
   await rm(outDir, { recursive: true, force: true });
