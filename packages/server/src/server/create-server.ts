@@ -128,6 +128,8 @@ export async function createServer(options: CreateServerOptions): Promise<CoserS
     (await import('./default-engine')).createDefaultEngine({
       dataDir,
       uploadsDir,
+      // The presets name their sample images relative to their own folder (`samples/…`).
+      ...(options.presetsDir ? { samplesDir: join(options.presetsDir, 'samples') } : {}),
       limits,
       ...(options.modelsDir ? { modelsDir: options.modelsDir } : {}),
     });
