@@ -119,9 +119,10 @@ describe('server with the real engine', () => {
         { graph: resizeGraph(path) },
       );
       expect(refused.ok, path).toBe(false);
-      expect(refused.diagnostics?.map((d) => d.code), path).toEqual(
-        expect.arrayContaining([expect.stringMatching(/^(PATH_FORBIDDEN|FILE_NOT_FOUND)$/)]),
-      );
+      expect(
+        refused.diagnostics?.map((d) => d.code),
+        path,
+      ).toEqual(expect.arrayContaining([expect.stringMatching(/^(PATH_FORBIDDEN|FILE_NOT_FOUND)$/)]));
     }
     socket.close();
   });
