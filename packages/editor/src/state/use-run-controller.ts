@@ -1,5 +1,6 @@
 import type { GraphFile } from '@coser/runtime';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { SAMPLE_IMAGES } from '../graph/samples';
 import { type RunClient, RunRefused } from '../run/run-client';
 import { IDLE_RUN, isActive, type RunState, reduceRun, submittedRun } from '../run/run-state';
 import { createLocalRunClient, type RuntimeWorker } from '../run/runtime-worker';
@@ -19,8 +20,10 @@ export interface RunController {
   models: ModelListing[];
   start(graph: GraphFile): Promise<void>;
   cancel(): Promise<void>;
-  /** Blob URLs of images uploaded in this session, by the param value that names them (for the before image). */
+  /** URLs of the images a graph may name (uploads, bundled samples), by the param value (for the before image). */
   uploads: Map<string, string>;
+  /** The file name each dropped image came with, by the param value that names it (a saved graph uses it). */
+  originalNames: ReadonlyMap<string, string>;
   upload(file: File): Promise<string>;
 }
 
@@ -37,7 +40,8 @@ export function useRunController(
   const runStore = useMemo(() => createStore<RunState>(IDLE_RUN), []);
   const [connection, setConnection] = useState<ConnectionStatus | undefined>(undefined);
   const [models, setModels] = useState<ModelListing[]>([]);
-  const uploads = useRef(new Map<string, string>()).current;
+  const uploads = useRef(new Map<string, string>(SAMPLE_IMAGES)).current;
+  const originalNames = useRef(new Map<string, string>()).current;
   /** Bytes of every image dropped into the editor (either target), by the param value that names it. */
   const images = useRef(new Map<string, Uint8Array>()).current;
   /** Per server origin: a param value naming an image -> that server's upload name for it. */
@@ -135,7 +139,8 @@ export function useRunController(
       const name = await client.uploadImage(file.name, bytes);
       uploads.set(name, URL.createObjectURL(file));
       images.set(name, bytes);
-      const stored = { id: name, bytes, type: file.type, savedAt: Date.now() };
+      originalNames.set(name, file.name);
+      const stored = { id: name, name: file.name, bytes, type: file.type, savedAt: Date.now() };
       if (client.target === 'server') {
         namesOn(origin).set(name, name);
         // The worker gets it too, so the graph also runs locally after switching back.
@@ -146,7 +151,7 @@ export function useRunController(
       }
       return name;
     },
-    [client, uploads, images, namesOn, origin, worker],
+    [client, uploads, originalNames, images, namesOn, origin, worker],
   );
 
   // Images from before a reload go back into the worker (and the server names they had), so the autosaved graph
@@ -156,6 +161,7 @@ export function useRunController(
       for (const item of stored) {
         worker.restoreUpload(item.id, item.bytes);
         images.set(item.id, item.bytes);
+        if (item.name) originalNames.set(item.id, item.name);
         if (item.server) namesOn(item.server).set(item.id, item.id);
         if (!uploads.has(item.id)) {
           uploads.set(
@@ -165,7 +171,7 @@ export function useRunController(
         }
       }
     });
-  }, [worker, uploads, images, namesOn]);
+  }, [worker, uploads, originalNames, images, namesOn]);
 
-  return { client, runStore, connection, models, start, cancel, uploads, upload };
+  return { client, runStore, connection, models, start, cancel, uploads, originalNames, upload };
 }
