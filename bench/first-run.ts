@@ -17,18 +17,26 @@ const clone = join(work, 'coser-studio');
 const times: [string, number][] = [];
 let server: ChildProcess | undefined;
 
-/** Runs a command to completion, timing it; its output is kept for the error message (and `lines`). */
-function timed(label: string, command: string, args: string[], cwd: string): Promise<string> {
+/** Lines a command printed, each with the time since it started (ms). */
+type Timeline = [number, string][];
+
+/** Runs a command to completion, timing it; resolves with its output, each line stamped with when it came. */
+function timed(label: string, command: string, args: string[], cwd: string): Promise<Timeline> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
+    const lines: Timeline = [];
+    const collect = (chunk: string) => {
+      output += chunk;
+      for (const line of chunk.split('\n')) if (line.trim()) lines.push([performance.now() - started, line.trim()]);
+    };
+    child.stdout.setEncoding('utf8').on('data', collect);
+    child.stderr.setEncoding('utf8').on('data', collect);
     child.on('error', reject);
     child.on('close', (code) => {
       times.push([label, performance.now() - started]);
-      if (code === 0) resolve(output);
+      if (code === 0) resolve(lines);
       else reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output.slice(-4000)}`));
     });
   });
@@ -76,11 +84,12 @@ async function runToEnd(page: Page, label: string): Promise<void> {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 try {
-  const head = await timed('git rev-parse', 'git', ['rev-parse', '--short', 'HEAD'], REPO_ROOT);
+  const head = (await timed('git rev-parse', 'git', ['rev-parse', '--short', 'HEAD'], REPO_ROOT))[0]?.[1] ?? '?';
   times.pop();
   await timed('git clone', 'git', ['clone', '--quiet', '--no-local', REPO_ROOT, clone], work);
+  // The postinstall's own lines (`coser: …`) say when the dependencies were in place and each build step ended.
   const install = await timed('npm install', 'npm', ['install', '--no-audit', '--no-fund'], clone);
-  const editorBuild = /coser: editor built .*\(\d+ sources, ([\d.]+) s\)/.exec(install)?.[1];
+  const milestones = install.filter(([, line]) => line.startsWith('coser:') || line.startsWith('> postinstall'));
   const url = await serve();
 
   const launched = performance.now();
@@ -102,9 +111,10 @@ try {
     await page.click('.dialog button[type=submit]');
     await runToEnd(page, 'Run on this device (first local run, after the above)');
 
-    console.log(`first-run bench: clone of ${head.trim()} in ${clone}`);
+    console.log(`first-run bench: clone of ${head} in ${clone}`);
     for (const [label, ms] of times) console.log(`  ${label.padEnd(56)} ${seconds(ms).padStart(8)}`);
-    if (editorBuild) console.log(`  (of npm install: the editor build ${editorBuild} s)`);
+    console.log('  npm install, when each postinstall step ended (since npm install started):');
+    for (const [ms, line] of milestones) console.log(`    ${seconds(ms).padStart(8)}  ${line.slice(0, 110)}`);
     console.log(`  ${'total, git clone -> first run finished (server)'.padEnd(56)} ${seconds(total).padStart(8)}`);
   } finally {
     await browser.close();

@@ -1,23 +1,23 @@
 // A new user's first minutes, in real Chromium against a real `coser serve` (createServer on 127.0.0.1:0 serving the
 // built editor): the first visit opens the main job with its bundled sample photo and runs it as loaded on this
 // device (onnxruntime-web, WASM) and on the server; a graph made and saved in the editor runs with `coser run --input`.
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GraphFile } from '@coser/runtime';
-import { type CoserServer, createServer } from '@coser/server';
+import type { CoserServer } from '@coser/server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIRST_VISIT_HINT } from '../../packages/editor/src/components/editor-view';
 import { pngSize } from '../helpers/images';
 import { runCli } from '../helpers/run-cli';
 import {
-  buildEditor,
   launchChromium,
-  MODELS_DIR,
   REPO_ROOT,
   runState,
+  type ServedEditor,
+  serveBuiltEditor,
   storeWithModel,
+  switchTarget,
   waitForRunEnd,
 } from './editor-harness';
 
@@ -25,32 +25,23 @@ const MODEL = 'esrgan-medium-x4';
 const SAMPLE = join(REPO_ROOT, 'graphs/samples/astronaut-lr.png');
 const RESULTS = join(REPO_ROOT, 'test-results');
 
-let work: string;
-let dist: string;
+let served: ServedEditor;
 let server: CoserServer;
+let work: string;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   await storeWithModel(MODEL);
-  work = await mkdtemp(join(tmpdir(), 'coser-first-run-'));
-  dist = await buildEditor();
-  server = await createServer({
-    dataDir: join(work, 'data'),
-    modelsDir: MODELS_DIR,
-    editorDir: dist,
-    port: 0,
-    log: () => {},
-  });
+  served = await serveBuiltEditor();
+  ({ server, work } = served);
   browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => undefined);
   await browser?.close();
-  await server?.close();
-  if (dist) await rm(dist, { recursive: true, force: true });
-  if (work) await rm(work, { recursive: true, force: true });
+  await served?.close();
 });
 
 /** A browser profile that never saw the editor (no autosave, no settings), opened at the URL `coser serve` prints. */
@@ -61,18 +52,6 @@ async function firstVisit(): Promise<Page> {
   await page.goto(`${server.url}/#token=${server.token}`);
   await page.waitForSelector('.react-flow__node');
   return page;
-}
-
-async function switchTarget(page: Page, mode: 'local' | 'server'): Promise<void> {
-  await page.click('[data-testid=run-target]');
-  await page
-    .locator('.dialog input[name=mode]')
-    .nth(mode === 'local' ? 0 : 1)
-    .check();
-  await page.click('.dialog button[type=submit]');
-  await expect
-    .poll(() => page.textContent('[data-testid=run-target]'))
-    .toMatch(mode === 'local' ? /^This device/ : /^Server/);
 }
 
 const graphOf = (page: Page) => page.evaluate(() => window.coserEditor!.getGraph()) as Promise<GraphFile>;

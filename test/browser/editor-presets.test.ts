@@ -2,15 +2,22 @@
 // in real Chromium, on this device (onnxruntime-web, WASM) and on a real `coser serve` (createServer, 127.0.0.1:0).
 // A preset whose model is not installed, and the CoSeR presets (no model set here), must instead stop with the
 // diagnostic that says so (MODEL_MISSING), on the node that needs it.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createModelStore } from '@coser/nodes/node';
 import type { GraphFile } from '@coser/runtime';
-import { type CoserServer, createServer } from '@coser/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildEditor, launchChromium, MODELS_DIR, REPO_ROOT, runState, waitForRunEnd } from './editor-harness';
+import {
+  launchChromium,
+  MODELS_DIR,
+  REPO_ROOT,
+  runState,
+  type ServedEditor,
+  serveBuiltEditor,
+  switchTarget,
+  waitForRunEnd,
+} from './editor-harness';
 
 const GRAPHS = join(REPO_ROOT, 'graphs');
 
@@ -21,9 +28,7 @@ interface PresetCase {
   expect: { status: 'done' } | { status: 'error'; code: 'MODEL_MISSING'; node: string; why: string };
 }
 
-let work: string;
-let dist: string;
-let server: CoserServer;
+let served: ServedEditor;
 let browser: Browser;
 let page: Page;
 let cases: PresetCase[] = [];
@@ -60,15 +65,8 @@ async function presetCases(): Promise<PresetCase[]> {
 
 beforeAll(async () => {
   cases = await presetCases();
-  work = await mkdtemp(join(tmpdir(), 'coser-presets-'));
-  dist = await buildEditor();
-  server = await createServer({
-    dataDir: join(work, 'data'),
-    modelsDir: MODELS_DIR,
-    editorDir: dist,
-    port: 0,
-    log: () => {},
-  });
+  served = await serveBuiltEditor();
+  const { server } = served;
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
   await page.goto(`${server.url}/#token=${server.token}`);
@@ -77,9 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  if (dist) await rm(dist, { recursive: true, force: true });
-  if (work) await rm(work, { recursive: true, force: true });
+  await served?.close();
 });
 
 async function openPreset(name: string): Promise<void> {
@@ -150,10 +146,7 @@ describe('every preset runs as loaded', () => {
   }, 900_000);
 
   it('on this device', async () => {
-    await page.click('[data-testid=run-target]');
-    await page.locator('.dialog input[name=mode]').nth(0).check();
-    await page.click('.dialog button[type=submit]');
-    await expect.poll(() => page.textContent('[data-testid=run-target]')).toMatch(/^This device/);
+    await switchTarget(page, 'local');
     await runEveryPreset('local');
   }, 900_000);
 });
