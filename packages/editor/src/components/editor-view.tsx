@@ -63,8 +63,7 @@ export interface EditorViewProps {
 }
 
 /** The first visit's one line: what to do with the graph that is open. */
-export const FIRST_VISIT_HINT =
-  'A sample photo is loaded: press Run to upscale it x4, or drop your own image on the canvas first.';
+export const FIRST_VISIT_HINT = 'Press Run to upscale the sample photo x4, or drop your own image on the canvas first.';
 
 /** The editor: palette, canvas, results, toolbar; wires the graph model, the worker and the run target together. */
 export function EditorView({ catalog, worker, initialGraph, settings, onSettings, firstVisit }: EditorViewProps) {
