@@ -73,6 +73,6 @@ export async function buildEditor(outDir = path.join(editorDir, 'dist')) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const built = await buildEditor();
   process.stdout.write(
-    `coser: editor built into ${path.relative(process.cwd(), built.outDir) || '.'} (${built.inputs} sources, ${(built.ms / 1000).toFixed(1)} s)\n`,
+    `coser: editor built into ${path.relative(repoRoot, built.outDir)} (${built.inputs} sources, ${(built.ms / 1000).toFixed(1)} s)\n`,
   );
 }
