@@ -28,6 +28,33 @@ export interface ModelInfo {
   [key: string]: unknown;
 }
 
+/** A catalogue model (or an imported one) as `GET /api/models/catalogue` lists it. */
+export interface CatalogueModel {
+  name: string;
+  title: string;
+  description: string;
+  scale: number;
+  licence: string;
+  /** Approximate download of its source package (0: ships with the install). */
+  downloadMB: number;
+  /** Part of the set `npm install` converts. */
+  default: boolean;
+  /** False for models imported with `coser models add FILE.onnx` (they cannot be installed again here). */
+  inCatalogue: boolean;
+  installed: boolean;
+  /** Of the installed ONNX file. */
+  sizeBytes?: number;
+  sha256?: string;
+}
+
+/** A step of a model install, reported as it starts (`fetch` the weights, `convert` to ONNX, `write` the file). */
+export interface InstallProgress {
+  step: 'fetch' | 'convert' | 'write';
+  /** Index of the step (1-based) and how many there are. */
+  index: number;
+  count: number;
+}
+
 /**
  * Everything the server needs from the runtime and the nodes, in one small seam: the default one
  * (`createDefaultEngine`) uses the real registry, node host and executor; tests substitute fakes.
@@ -42,6 +69,16 @@ export interface RunEngine {
   listModels(): Promise<ModelInfo[]>;
   /** A model's file on disk (`GET /api/models/:name/file`); CoserError MODEL_MISSING when not installed. */
   modelFile(name: string): Promise<{ path: string; bytes: number }>;
+  /** The model catalogue merged with what is installed; absent: the server has no model manager. */
+  catalogue?(): Promise<CatalogueModel[]>;
+  /**
+   * Installs a catalogue model as `coser models add` does (fetch its npm package when needed, convert, write).
+   * CoserError with a stable code on failure (MODEL_MISSING for an unknown name or a failed fetch, ...).
+   */
+  installModel?(
+    name: string,
+    options: { log(line: string): void; onProgress(progress: InstallProgress): void },
+  ): Promise<ModelInfo>;
   /** Releases what the engine holds (inference sessions). */
   close?(): Promise<void>;
 }
