@@ -11,6 +11,7 @@ import { type CoserServer, createServer } from '@coser/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_AUTHORISED } from '../../packages/editor/src/run/server-models';
+import { headerOnlyPng } from '../helpers/images';
 import { makeTempDir } from '../helpers/temp-dir';
 import { buildEditor, launchChromium, REPO_ROOT, runState, waitForRunEnd } from './editor-harness';
 
@@ -35,18 +36,6 @@ function upscaleGraph(model: string, extra: Partial<GraphFile> = {}): GraphFile 
     inputs: {},
     ...extra,
   };
-}
-
-/** A PNG whose header claims 20000 x 20000 (400 megapixels) in a few dozen bytes. */
-function headerBomb(): Buffer {
-  const ihdr = Buffer.alloc(25);
-  ihdr.writeUInt32BE(13, 0);
-  ihdr.write('IHDR', 4, 'latin1');
-  ihdr.writeUInt32BE(20_000, 8);
-  ihdr.writeUInt32BE(20_000, 12);
-  ihdr.set([8, 2, 0, 0, 0], 16);
-  const iend = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr, iend]);
 }
 
 let work: string;
@@ -221,7 +210,7 @@ describe('editor first ten minutes (Chromium, coser serve with an empty models f
 
   it('answers every dropped file on the server: a 20000x20000 PNG and a text file', async () => {
     pageErrors.length = 0;
-    await drop('.canvas', headerBomb(), 'bomb.png', 'image/png');
+    await drop('.canvas', headerOnlyPng(20_000, 20_000), 'bomb.png', 'image/png');
     await expect.poll(statusbar).toMatch(/bomb\.png was refused by the server: IMAGE_TOO_LARGE/);
     await drop(`${node('load')} [data-testid=image-drop]`, Buffer.from('just some notes'), 'notes.txt', 'text/plain');
     await expect

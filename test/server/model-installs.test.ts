@@ -3,9 +3,9 @@
 // socket, one install per model at a time, the token and origin rules of /api, and failures with stable codes.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { InstallState } from '@coser/nodes';
 import { CoserError } from '@coser/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InstallState } from '../../packages/server/src/server/model-installs';
 import { connect, createFakeEngine, errorCode, raw, startTestServer, type TestServer, tempDir } from './helpers';
 
 const MODEL = 'esrgan-slim-x2';

@@ -79,6 +79,7 @@ export { compare } from './metrics/compare';
 export { DEFAULT_MODELS, findCatalogueEntry, MODEL_CATALOGUE } from './models/catalogue';
 export type { GraphModelRef } from './models/graph-models';
 export { graphModelRefs } from './models/graph-models';
+export type { CatalogueModel, InstallProgress, InstallState } from './models/manager-types';
 export type { InstalledModel, ModelEntry, ModelSourceSpec } from './models/manifest';
 export {
   addCommand,

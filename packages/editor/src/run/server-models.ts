@@ -4,37 +4,12 @@
  * for a refused token.
  */
 
+import type { CatalogueModel, InstallState } from '@coser/nodes';
+
+export type { CatalogueModel, InstallState };
+
 /** What every 401 from the server (REST or the socket handshake) is reported as: it names the cause and the fix. */
 export const NOT_AUTHORISED = 'not authorised: open the URL `coser serve` printed (it carries the token)';
-
-/** One install on the server. */
-export interface InstallState {
-  name: string;
-  state: 'running' | 'done' | 'error';
-  startedAt: string;
-  finishedAt?: string;
-  progress?: { step: 'fetch' | 'convert' | 'write'; index: number; count: number };
-  message?: string;
-  sizeBytes?: number;
-  sha256?: string;
-  error?: { code: string; message: string };
-}
-
-/** A model of the server's catalogue, installed or not. */
-export interface CatalogueModel {
-  name: string;
-  title: string;
-  description: string;
-  scale: number;
-  licence: string;
-  downloadMB: number;
-  default: boolean;
-  inCatalogue: boolean;
-  installed: boolean;
-  sizeBytes?: number;
-  sha256?: string;
-  install?: InstallState;
-}
 
 const STEP_TEXT: Record<NonNullable<InstallState['progress']>['step'], string> = {
   fetch: 'getting the weights',

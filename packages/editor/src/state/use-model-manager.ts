@@ -1,3 +1,4 @@
+import type { ErrorCode } from '@coser/runtime';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { type RunClient, RunRefused } from '../run/run-client';
 import type { ServerRunClient } from '../run/server-client';
@@ -114,7 +115,8 @@ export function useModelManager(
           name,
           state: 'error',
           startedAt: new Date().toISOString(),
-          error: { code: refused.code, message: refused.message },
+          // The server's codes are ErrorCodes; one the client made up (HTTP_502 from a proxy) is shown as it is.
+          error: { code: refused.code as ErrorCode, message: refused.message },
         });
       }
     },

@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { createDefaultRegistry } from '@coser/nodes';
+import { type CatalogueModel, createDefaultRegistry } from '@coser/nodes';
 import { createModelStore, INSTALL_STEPS } from '@coser/nodes/node';
 import {
   applyGraphInputs,
@@ -15,7 +15,7 @@ import {
 } from '@coser/runtime';
 import { createLocalEnvironment, defaultModelsDir, type LocalEnvironment } from '../environment';
 import { resolveInside } from './http/safe-path';
-import type { CatalogueModel, ModelInfo, RunEngine } from './run-engine';
+import type { ModelInfo, RunEngine } from './run-engine';
 
 export interface DefaultEngineOptions {
   dataDir: string;

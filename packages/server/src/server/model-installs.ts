@@ -1,21 +1,6 @@
-import { CoserError, type ErrorCode, isCoserError } from '@coser/runtime';
-import type { InstallProgress, RunEngine } from './run-engine';
-
-/** Where one model's install stands, as `POST /api/models/:name/install`, the catalogue and `model:install` say. */
-export interface InstallState {
-  name: string;
-  state: 'running' | 'done' | 'error';
-  startedAt: string;
-  finishedAt?: string;
-  /** The step running now (absent before the first one starts and after the end). */
-  progress?: InstallProgress;
-  /** The latest progress line, e.g. "fetching @upscalerjs/esrgan-thick@1.0.0 from the npm registry". */
-  message?: string;
-  /** Once done: the installed file. */
-  sizeBytes?: number;
-  sha256?: string;
-  error?: { code: ErrorCode; message: string };
-}
+import type { InstallState } from '@coser/nodes';
+import { CoserError, isCoserError } from '@coser/runtime';
+import type { RunEngine } from './run-engine';
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 

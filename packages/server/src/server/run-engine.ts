@@ -1,3 +1,4 @@
+import type { CatalogueModel, InstallProgress } from '@coser/nodes';
 import type { CatalogEntry, Diagnostic, GraphFile, RunEvent, RunOutputs } from '@coser/runtime';
 import type { RunErrorInfo, SubmitRequest } from './types';
 
@@ -26,33 +27,6 @@ export type RunExecutor = (request: ExecuteRequest) => Promise<ExecuteOutcome>;
 export interface ModelInfo {
   name: string;
   [key: string]: unknown;
-}
-
-/** A catalogue model (or an imported one) as `GET /api/models/catalogue` lists it. */
-export interface CatalogueModel {
-  name: string;
-  title: string;
-  description: string;
-  scale: number;
-  licence: string;
-  /** Approximate download of its source package (0: ships with the install). */
-  downloadMB: number;
-  /** Part of the set `npm install` converts. */
-  default: boolean;
-  /** False for models imported with `coser models add FILE.onnx` (they cannot be installed again here). */
-  inCatalogue: boolean;
-  installed: boolean;
-  /** Of the installed ONNX file. */
-  sizeBytes?: number;
-  sha256?: string;
-}
-
-/** A step of a model install, reported as it starts (`fetch` the weights, `convert` to ONNX, `write` the file). */
-export interface InstallProgress {
-  step: 'fetch' | 'convert' | 'write';
-  /** Index of the step (1-based) and how many there are. */
-  index: number;
-  count: number;
 }
 
 /**
