@@ -279,6 +279,10 @@ describe('editor first ten minutes (Chromium, coser serve with an empty models f
     await expect
       .poll(() => page.evaluate(() => window.coserEditor!.getGraph().nodes[1]!.params['model']))
       .toBe('esrgan-slim-x4.onnx');
+    // It is a model of this tab now: listed as such, not as "not listed".
+    await expect
+      .poll(() => page.locator(`${node('up')} .model-picker option`).allTextContents())
+      .toContain('esrgan-slim-x4.onnx');
     await page.setInputFiles(`${node('load')} input[type=file]`, SAMPLE);
     await expect.poll(() => page.locator(`${node('load')} .image-name`).textContent()).toMatch(/astronaut/);
     await page.click('[data-testid=run]');

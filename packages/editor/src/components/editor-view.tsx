@@ -127,8 +127,12 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
           : {}),
         ...(settings.mode === 'local'
           ? {
-              pickLocalModel: async (name: string, file: File) =>
-                worker.addModelFile(name, file.name, new Uint8Array(await file.arrayBuffer())),
+              pickLocalModel: async (name: string, file: File) => {
+                const picked = await worker.addModelFile(name, file.name, new Uint8Array(await file.arrayBuffer()));
+                // A file that runs under its own name joins the pickers' list.
+                if (!picked.matched) refreshModels();
+                return picked;
+              },
               modelSets,
               openModelSet: (name: string, files: File[]) => {
                 worker.addModelSet(name, files);
@@ -154,6 +158,7 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
       manager,
       modelSets,
       report,
+      refreshModels,
     ],
   );
 

@@ -144,9 +144,14 @@ export function createModelLoader(options: ModelLoaderOptions): ModelLoader {
           : `no sha256 of ${name} is known here to check it against (install it on the server to have one)`;
       return { name: own, matched: false, sha256, entry, ...(reason ? { reason } : {}) };
     },
-    list: () => {
-      listing ??= fetchList();
-      return listing;
+    async list() {
+      const listed = await (listing ??= fetchList());
+      // Files picked under their own names are models of this tab too: pickers list them as available.
+      const names = new Set(listed.map((m) => m.name));
+      const picked = [...local]
+        .filter(([name, p]) => !names.has(name) && p.entry)
+        .map(([name, p]) => ({ ...p.entry, name }) as ModelListing);
+      return [...listed, ...picked];
     },
     async problem() {
       await (listing ??= fetchList());
