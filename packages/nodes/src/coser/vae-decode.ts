@@ -3,7 +3,7 @@ import { CoserError, createImage, defineNode, float32Tensor, port } from '@coser
 import { z } from 'zod';
 import type { CoserFileName } from './contract';
 import { LATENT_SCALE, VAE_FACTOR } from './contract';
-import { PIPELINE_FILES, runStage, type StageContext, setProvenance, withStage } from './stage';
+import { PIPELINE_FILES, runStage, type StageContext, setMeta, withStage } from './stage';
 import { cropTopLeft, imageTensor, latentDims, SR_SCALE, tensorImage, upscaledInput } from './tensors';
 
 /** Decoder choice: StableSR's CFW decoder (fuses LR encoder features) or the plain SD decoder. */
@@ -94,8 +94,7 @@ export const vaeDecode = defineNode({
     const image = await decodeLatent(ctx, set, latent, { ...params, ...(lr ? { lrPixels: upscaledInput(lr) } : {}) });
     const decoders: CoserFileName[] =
       params.decoder === 'cfw' ? ['cfw_features.onnx', 'cfw_decoder.onnx'] : ['vae_decoder.onnx'];
-    const models = setProvenance(set, [...PIPELINE_FILES, ...decoders]);
     const out = lr ? cropTopLeft(image, lr.width * SR_SCALE, lr.height * SR_SCALE) : image;
-    return { image: { ...out, meta: { ...lr?.meta, models: [...(lr?.meta?.models ?? []), ...models] } } };
+    return { image: { ...out, meta: { ...lr?.meta, ...setMeta(set, [...PIPELINE_FILES, ...decoders], lr?.meta) } } };
   },
 });
