@@ -5,43 +5,21 @@
  *   PYTHONPATH=OPEN_CLIP_2_20_SRC python3 tools/coser-export/make_fixtures.py --repo REPRO_DIR [--only NAME ...]
  * (Debian's python3-torch 1.13.1 is enough). No PyTorch is needed to run these tests.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createImage } from '@coser/runtime';
 import { describe, expect, it } from 'vitest';
 import { resamplePlane } from '../lib/resample';
 import { CLIP_MEAN, CLIP_STD, clipPixels } from './cognitive-encode';
 import { colorFixSigned } from './color-fix';
+import { COSER_CONTRACT } from './contract';
+import { type FixtureF32, f32, fixture, maxDiff } from './fixtures/fixtures';
 import { gaussianWeights } from './latent-tiles';
+import { checkManifest } from './model-set';
 import { createGaussianRng } from './rng';
 import { respacedTimesteps, roundHalfEven } from './schedule';
 import { bicubicSigned } from './tensors';
 import { finishDecoded } from './vae-decode';
 
-interface F32 {
-  readonly shape: number[];
-  readonly f32: string;
-}
-
-/** Reads a fixture of ./fixtures (written by tools/coser-export/make_fixtures.py). */
-export function fixture<T>(name: string): T {
-  return JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8')) as T;
-}
-
-/** A base64 little-endian float32 array of a fixture. */
-export function f32(a: F32): Float32Array {
-  const bytes = Buffer.from(a.f32, 'base64');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Float32Array.from({ length: bytes.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));
-}
-
-/** Largest absolute difference. */
-export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+type F32 = FixtureF32;
 
 describe('fix 1: torch bicubic (a = -0.75, torch edges), fixture resize.json', () => {
   const fx = fixture<{ image: F32; x4: F32; down: F32; clipStride: number; clipSampled: F32 }>('resize.json');
@@ -130,5 +108,39 @@ describe('noise stream mirror, fixture rng.json', () => {
   it("tools/coser-export's Python stream is rng.ts's (the chain fixture depends on it)", () => {
     const fx = fixture<{ seed: number; first: F32 }>('rng.json');
     expect(createGaussianRng(fx.seed).fill(new Float32Array(7))).toEqual(f32(fx.first));
+  });
+});
+
+describe('fix 7: fixed contract dims must be fixed in the manifest, fixture vae-encoder-shapes.json', () => {
+  type Io = { name: string; dtype: string; shape: (number | string)[] };
+  const fx = fixture<{ chunk: { outputs: Io[] }; tool: { outputs: Io[] } }>('vae-encoder-shapes.json');
+  /** A manifest that fits the contract (symbolic dims as the contract names them, C = 8). */
+  const manifest = (encoderOutputs: Io[]) => {
+    const files: Record<string, unknown> = {};
+    const dims = (shape: readonly (number | string)[]) => shape.map((d) => (d === 'C' ? 8 : d === '*' ? 16 : d));
+    for (const spec of COSER_CONTRACT) {
+      const sha256 = '0'.repeat(64);
+      files[spec.file] =
+        spec.kind === 'tensor'
+          ? { kind: 'tensor', sha256, dtype: 'float32', shape: dims(spec.shape) }
+          : {
+              kind: 'onnx',
+              sha256,
+              inputs: spec.inputs.map((t) => ({ ...t, shape: dims(t.shape) })),
+              outputs: spec.outputs.map((t) => ({ ...t, shape: dims(t.shape) })),
+            };
+    }
+    (files['vae_encoder.onnx'] as { outputs: Io[] }).outputs = encoderOutputs;
+    return { format: 'coser-model-set', version: 1, name: 't', tokenWidth: 8, files };
+  };
+
+  it("refuses torch.chunk's symbolic latent channels and accepts the export tool's fixed 4", () => {
+    expect(fx.chunk.outputs[0]!.shape[1]).toBeTypeOf('string');
+    const refused = checkManifest(manifest(fx.chunk.outputs)).diagnostics;
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ code: 'MODEL_SET_INVALID' });
+    expect(refused[0]!.message).toContain("vae_encoder.onnx output 'latent'");
+    expect(refused[0]!.message).toContain('symbolic');
+    expect(checkManifest(manifest(fx.tool.outputs)).diagnostics).toEqual([]);
   });
 });
