@@ -26,13 +26,15 @@ STUDIO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__fil
 
 
 def run_validate(out_dir: str) -> int:
-    """`coser validate graphs/coser-x4.json --models OUT` from the studio checkout this tool lives in."""
-    npx = shutil.which("npx")
-    if not npx:
-        print("coser validate: npx not found; run `npx coser validate graphs/coser-x4.json --models SET_DIR`")
+    """`coser validate graphs/coser-x4.json --models OUT` with the CLI of the studio checkout this tool lives in."""
+    cli = os.path.join(STUDIO_ROOT, "packages", "server", "bin", "coser.js")
+    node = shutil.which("node")
+    if not node or not os.path.isfile(cli):
+        print("coser validate: node or the studio CLI not found; run `npx coser validate graphs/coser-x4.json "
+              f"--models {out_dir}` in the studio checkout")
         return 1
-    command = [npx, "--no-install", "coser", "validate", "graphs/coser-x4.json", "--models", os.path.abspath(out_dir)]
-    print("$ " + " ".join(command[1:]))
+    command = [node, cli, "validate", "graphs/coser-x4.json", "--models", os.path.abspath(out_dir)]
+    print("$ coser " + " ".join(command[2:]), flush=True)
     return subprocess.run(command, cwd=STUDIO_ROOT, check=False).returncode
 
 
