@@ -30,6 +30,19 @@ let zLr: Tensor<'float32'>;
 
 const sampling = { steps: 4, sampler: 'ddpm' as const, guidance: 3, seed: 5, previewEvery: 2 };
 const tiling = { tiled: false, tileSize: 64, tileOverlap: 32 };
+/** Tiled Diffusion SR's params with the defaults the tests start from (plain x4, CFW, no colour fix). */
+const tiledBase = {
+  ...sampling,
+  tileSize: 64,
+  tileOverlap: 32,
+  patchSize: 1280,
+  patchStride: 1000,
+  minShortSide: 0,
+  patchSeed: 'same' as const,
+  decoder: 'cfw' as const,
+  fusion: 0.5,
+  colorFix: 'none' as const,
+};
 
 beforeAll(async () => {
   fx = await contractModels();
@@ -104,16 +117,7 @@ describe('CoSeR stage nodes on a contract model set', () => {
     await expect(vaeEncode.execute({ set, image: lr }, {}, capped)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
     await expect(preSr.execute({ set, image: lr }, {}, capped)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
     const params = {
-      ...sampling,
-      tileSize: 64,
-      tileOverlap: 32,
-      patchSize: 1280,
-      patchStride: 1000,
-      minShortSide: 0,
-      patchSeed: 'same' as const,
-      decoder: 'cfw' as const,
-      fusion: 0.5,
-      colorFix: 'none' as const,
+      ...tiledBase,
     };
     await expect(tiledSuperResolve.execute({ set, image: lr, ...tokens }, params, capped)).rejects.toMatchObject({
       code: 'IMAGE_TOO_LARGE',
@@ -185,16 +189,7 @@ describe('CoSeR stage nodes on a contract model set', () => {
 
   it('tiled SR with one patch equals encode + one zero-reference chain (its own stream) + decode', async () => {
     const params = {
-      ...sampling,
-      tileSize: 64,
-      tileOverlap: 32,
-      patchSize: 1280,
-      patchStride: 1000,
-      minShortSide: 0,
-      patchSeed: 'same' as const,
-      decoder: 'cfw' as const,
-      fusion: 0.5,
-      colorFix: 'none' as const,
+      ...tiledBase,
     };
     const { image: tiled } = await tiledSuperResolve.execute({ set, image: lr, ...tokens }, params, ctx);
     const zeroRef = await encodeLatent(ctx, set, createImage(64, 64, 3));
@@ -237,17 +232,12 @@ describe('CoSeR stage nodes on a contract model set', () => {
   it('tiled SR averages several pixel patches into the x4 image', async () => {
     const image = testImage(24, 20, 2);
     const params = {
-      ...sampling,
+      ...tiledBase,
       steps: 2,
       tileSize: 8,
       tileOverlap: 4,
       patchSize: 64,
       patchStride: 32,
-      minShortSide: 0,
-      patchSeed: 'same' as const,
-      decoder: 'cfw' as const,
-      fusion: 0.5,
-      colorFix: 'none' as const,
     };
     const t = testContext(fx.host, backend);
     const { image: out } = await tiledSuperResolve.execute({ set, image, ...tokens }, params, t.ctx);
@@ -260,16 +250,10 @@ describe('CoSeR stage nodes on a contract model set', () => {
   it('diffuses a small image at a larger scale (short side up to minShortSide) and resizes it back to x4', async () => {
     const image = testImage(16, 12, 3);
     const params = {
-      ...sampling,
+      ...tiledBase,
       steps: 2,
-      tileSize: 64,
-      tileOverlap: 32,
       patchSize: 64,
       patchStride: 32,
-      patchSeed: 'same' as const,
-      decoder: 'cfw' as const,
-      fusion: 0.5,
-      colorFix: 'none' as const,
     };
     const plain = testContext(fx.host, backend);
     const x4 = await tiledSuperResolve.execute({ set, image, ...tokens }, { ...params, minShortSide: 0 }, plain.ctx);
@@ -305,17 +289,12 @@ describe('CoSeR stage nodes on a contract model set', () => {
   it('restarts the seed in every pixel patch (inference_tile.py:342), or varies it per patch on request', async () => {
     const image = testImage(24, 20, 2);
     const params = {
-      ...sampling,
+      ...tiledBase,
       steps: 2,
       tileSize: 8,
       tileOverlap: 4,
       patchSize: 64,
       patchStride: 32,
-      minShortSide: 0,
-      patchSeed: 'same' as const,
-      decoder: 'cfw' as const,
-      fusion: 0.5,
-      colorFix: 'none' as const,
     };
     const same = (await tiledSuperResolve.execute({ set, image, ...tokens }, params, ctx)).image;
     const varying = (

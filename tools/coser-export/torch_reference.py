@@ -143,18 +143,9 @@ def pipeline_reference(repo: str, model, vq_model, image_path: str, steps: int, 
         x_t = model.q_sample_respace(
             x_start=init_latent, t=t, sqrt_alphas_cumprod=sqrt_ac, sqrt_one_minus_alphas_cumprod=sqrt_1m_ac, noise=noise
         )
-        cond = {"prompt_emb": semantic_user, "lr_prompt_emb": cog_embed}
-        cond_ne = {"prompt_emb": None, "lr_prompt_emb": semantic_neg}
-        ref, _ = model.sample(
-            cond=cond, cond_ne=cond_ne, cfg=3.0, batch_size=1, timesteps=steps, time_replace=steps, x_T=x_t,
-            return_intermediates=True, gen_mode=True, verbose=False,
-        )
         zero = model.get_first_stage_encoding(model.encode_first_stage(torch.zeros(im_lq_bs.shape)).mode())
-        cond = {"prompt_emb": semantic_user, "lr_prompt_emb": cog_embed, "lr": init_latent, "reference": ref}
-        cond_ne = {"prompt_emb": None, "lr_prompt_emb": semantic_neg, "lr": init_latent, "reference": zero}
-        samples, _ = model.sample(
-            cond=cond, cond_ne=cond_ne, cfg=3.0, batch_size=1, timesteps=steps, time_replace=steps, x_T=x_t,
-            return_intermediates=True, verbose=False,
+        ref, samples = repro.inference_chains(
+            model, init_latent, x_t, semantic_user, cog_embed, semantic_neg, zero, steps
         )
         _, enc_fea_lq = vq_model.encode(im_lq_bs)
         vq_model.decoder.fusion_w = 0.5

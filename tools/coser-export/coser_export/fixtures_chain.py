@@ -21,7 +21,7 @@ from .studio_rng import StudioRng
 
 STEPS = 4
 SEED = 7
-GUIDANCE = 3.0
+GUIDANCE = repro.GUIDANCE
 LATENT = 8
 
 
@@ -69,24 +69,22 @@ def chain_fixture(repo: str, f32, write) -> None:
         x_t = model.q_sample_respace(
             x_start=z_lr, t=t, sqrt_alphas_cumprod=sqrt_ac, sqrt_one_minus_alphas_cumprod=sqrt_1m_ac, noise=noise
         )
-        # inference.py:309-313
-        cond = {"prompt_emb": positive, "lr_prompt_emb": cognitive}
-        cond_ne = {"prompt_emb": None, "lr_prompt_emb": negative}
-        ref, _ = model.sample(
-            cond=cond, cond_ne=cond_ne, cfg=GUIDANCE, batch_size=1, timesteps=STEPS, time_replace=STEPS, x_T=x_t,
-            return_intermediates=True, gen_mode=True, verbose=False,
+        # inference.py:309-322, the calls recorded apart per chain
+        hint_kind.update({"lr": z_lr})
+        original_sample = model.sample
+
+        def sample(*args, **kwargs):
+            if not kwargs.get("gen_mode"):
+                calls["reference"] = calls["unet"]
+                calls["unet"] = []
+                hint_kind["reference"] = kwargs["cond"]["reference"]
+            return original_sample(*args, **kwargs)
+
+        model.sample = sample
+        ref, restored = repro.inference_chains(
+            model, z_lr, x_t, positive, cognitive, negative, torch.zeros_like(z_lr), STEPS
         )
-        reference_calls = calls["unet"]
-        calls["unet"] = []
-        # inference.py:316-320 (the reference for cond_ne is never read: the ControlNet runs on cond only)
-        zero = torch.zeros_like(z_lr)
-        hint_kind.update({"lr": z_lr, "reference": ref})
-        cond = {"prompt_emb": positive, "lr_prompt_emb": cognitive, "lr": z_lr, "reference": ref}
-        cond_ne = {"prompt_emb": None, "lr_prompt_emb": negative, "lr": z_lr, "reference": zero}
-        restored, _ = model.sample(
-            cond=cond, cond_ne=cond_ne, cfg=GUIDANCE, batch_size=1, timesteps=STEPS, time_replace=STEPS, x_T=x_t,
-            return_intermediates=True, verbose=False,
-        )
+        reference_calls = calls["reference"]
     write(
         "chain.json",
         {

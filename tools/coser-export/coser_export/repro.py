@@ -27,6 +27,8 @@ from . import shims
 
 #: Latent channels and the SD latent scale (config: channels 4, scale_factor 0.18215).
 LATENT_CHANNELS = 4
+#: Classifier-free guidance of both chains (inference.py --cfg and --cfg_ref defaults).
+GUIDANCE = 3.0
 
 #: The reproduction's negative prompt (scripts/inference.py:160, the --neg_prompt default).
 NEGATIVE_PROMPT = (
@@ -228,6 +230,24 @@ def setup_inference_schedule(repo: str, model, steps: int):
     model.num_timesteps = 1000
     model.ori_timesteps = sorted(use_timesteps)
     return sqrt_alphas_cumprod, sqrt_one_minus_alphas_cumprod
+
+
+def inference_chains(model, init_latent, x_t, semantic_user, cog_embed, semantic_neg, zero_latent, steps: int):
+    """scripts/inference.py:309-322: the reference chain (gen_mode), then the restoration from the same x_T.
+    Returns (reference latent, restored latent). `zero_latent` is cond_ne's reference, which is never read."""
+    cond = {"prompt_emb": semantic_user, "lr_prompt_emb": cog_embed}
+    cond_ne = {"prompt_emb": None, "lr_prompt_emb": semantic_neg}
+    ref, _ = model.sample(
+        cond=cond, cond_ne=cond_ne, cfg=GUIDANCE, batch_size=1, timesteps=steps, time_replace=steps, x_T=x_t,
+        return_intermediates=True, gen_mode=True, verbose=False,
+    )
+    cond = {"prompt_emb": semantic_user, "lr_prompt_emb": cog_embed, "lr": init_latent, "reference": ref}
+    cond_ne = {"prompt_emb": None, "lr_prompt_emb": semantic_neg, "lr": init_latent, "reference": zero_latent}
+    samples, _ = model.sample(
+        cond=cond, cond_ne=cond_ne, cfg=GUIDANCE, batch_size=1, timesteps=steps, time_replace=steps, x_T=x_t,
+        return_intermediates=True, verbose=False,
+    )
+    return ref, samples
 
 
 def repo_dir(path: str) -> str:
