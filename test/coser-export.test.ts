@@ -8,10 +8,12 @@
  * Python with torch and onnx (COSER_PYTHON, else python3 or /usr/bin/python3; Debian: apt-get install python3-torch
  * python3-onnx python3-torchvision python3-omegaconf python3-regex python3-tqdm) and open_clip 2.20.0 importable
  * (installed, or its source folder in COSER_OPEN_CLIP_SRC). Otherwise it is skipped and says why.
+ * COSER_EXPORT_DIR=DIR works in DIR and keeps it; a set and torch references already there are reused (the export
+ * of the tiny UNet-AiA alone takes minutes of CPU), so the parity checks can be re-run quickly.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecuteContext, Tensor } from '@coser/runtime';
 import { DEFAULT_LIMITS } from '@coser/runtime';
@@ -39,6 +41,7 @@ const TOOL = path.join(REPO_ROOT, 'tools', 'coser-export');
 const PYTHONPATH = [process.env.COSER_OPEN_CLIP_SRC, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
 const PHOTO = path.join(SAMPLES_DIR, 'astronaut-lr.png'); // 64 x 64
 const TOLERANCE = 1e-4;
+const KEEP_DIR = process.env.COSER_EXPORT_DIR ?? '';
 
 /** The first Python that imports torch, onnx and open_clip 2.20.0, or why there is none. */
 function findPython(): { python?: string; reason?: string } {
@@ -100,22 +103,32 @@ describe.skipIf(Boolean(reason))(`tools/coser-export${reason ? ` (skipped: ${rea
   const refDir = () => path.join(dir, 'torch');
 
   beforeAll(async () => {
-    ({ dir, remove } = await makeTempDir('coser-export-'));
+    if (KEEP_DIR) await mkdir((dir = KEEP_DIR), { recursive: true });
+    else ({ dir, remove } = await makeTempDir('coser-export-'));
   });
   afterAll(() => remove());
 
   it('exports a --tiny set that `coser validate` accepts (external data on the larger files)', async () => {
-    const exported = await runPython(
-      [path.join(TOOL, 'export_coser_set.py'), '--repo', REPRO, '--out', setDir(), '--tiny'],
-      // Past 8 MB a model gets a .data file here (2 GB for real sets), so that path is exercised too.
-      { COSER_EXPORT_EXTERNAL_DATA_MIN_BYTES: '8000000' },
-    );
+    const reuse = KEEP_DIR && existsSync(path.join(setDir(), 'coser-set.json'));
+    if (reuse) console.info(`reusing the set in ${setDir()}`);
+    const exported = reuse
+      ? await runCli(['validate', path.join(REPO_ROOT, 'graphs', 'coser-x4.json'), '--models', setDir()]).then((r) => ({
+          code: r.code,
+          output: r.stdout + r.stderr + '\nwrote (reused) 0 files',
+          seconds: 0,
+        }))
+      : await runPython(
+          [path.join(TOOL, 'export_coser_set.py'), '--repo', REPRO, '--out', setDir(), '--tiny'],
+          // Past 8 MB a model gets a .data file here (2 GB for real sets), so that path is exercised too.
+          { COSER_EXPORT_EXTERNAL_DATA_MIN_BYTES: '8000000' },
+        );
     console.info(`export_coser_set.py --tiny: ${exported.seconds.toFixed(1)} s`);
     expect(exported.code, exported.output).toBe(0);
     expect(exported.output).toMatch(/wrote \d+ files/);
     const manifest = JSON.parse(await readFile(path.join(setDir(), 'coser-set.json'), 'utf8'));
     expect(manifest.files['unet_aia.onnx.data']).toMatchObject({ kind: 'data' });
     expect(manifest.files['vae_encoder.onnx'].outputs[0].shape).toEqual([1, 4, 'H/8', 'W/8']);
+    if (KEEP_DIR && existsSync(path.join(refDir(), 'pipeline.json'))) return;
     const reference = await runPython(
       [path.join(TOOL, 'torch_reference.py'), '--repo', REPRO, '--image', PHOTO, '--out', refDir()],
       {},
