@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -76,13 +77,29 @@ def _pin_static_dims(model: onnx.ModelProto, names: list[str], shapes: list[tupl
                 dims[i].dim_value = int(size)
 
 
+@contextlib.contextmanager
+def _without_node_shape_inference():
+    """torch.onnx (1.13) runs ONNX shape inference after converting every node, which grows with the square of the
+    graph: the tiny UNet-AiA took over 10 CPU minutes, the ControlNet 16 s without it. Input and output shapes come
+    from the trace and dynamic_axes either way (and _pin_static_dims), the exported ops are the same: the tiny
+    ControlNet exported both ways gives identical outputs at a size it was not traced at."""
+    from torch.onnx._globals import GLOBALS  # noqa: PLC0415 (private, but the only switch torch offers)
+
+    saved = GLOBALS.onnx_shape_inference
+    GLOBALS.onnx_shape_inference = False
+    try:
+        yield
+    finally:
+        GLOBALS.onnx_shape_inference = saved
+
+
 def export_file(name: str, spec, out_dir: str, fp16: bool) -> list[str]:
     """Exports one contract file into out_dir; returns the files written (the model, and its .data if any)."""
     wrapper, args, inputs, outputs, axes = spec
     with torch.no_grad():
         result = wrapper(*args)
     shapes = [tuple(t.shape) for t in (result if isinstance(result, tuple) else (result,))]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _without_node_shape_inference():
         raw = os.path.join(tmp, name)
         with torch.no_grad():
             torch.onnx.export(
