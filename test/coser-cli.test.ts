@@ -84,6 +84,8 @@ describe('coser run with a CoSeR preset', () => {
     expect(result.code, result.stderr).toBe(0);
     const png = new Uint8Array(await readFile(path.join(dir, 'out', 'chelsea-lr-coser-x4.png')));
     expect(pngSize(png)).toEqual({ width: 256, height: 256 });
+    // The outputs summary says what the contract set's pixels are worth.
+    expect(result.stdout).toMatch(/note: made by contract models .*meaningless by design/);
   });
 
   it('stops at validation without a model set, naming the files and the docs (exit 1)', async () => {

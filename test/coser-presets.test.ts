@@ -2,6 +2,7 @@
 // without a set they stop at validation naming the missing files; with one, both run and write an x4 PNG.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PROVENANCE_KEYWORD, readPngTextChunks } from '@coser/nodes';
 import { writeContractModelSet } from '@coser/nodes/node';
 import {
   applyGraphInputs,
@@ -101,7 +102,12 @@ describe('CoSeR presets', () => {
       expect(events.some((e) => e.type === 'node:progress' && e.node === 'restore')).toBe(true);
       const file = result.outputs['save']?.['file'];
       if (file?.kind !== 'file') throw new Error('no file written');
-      expect(pngSize(new Uint8Array(await readFile(file.path)))).toEqual({ width: 256, height: 256 });
+      const png = new Uint8Array(await readFile(file.path));
+      expect(pngSize(png)).toEqual({ width: 256, height: 256 });
+      // A contract set says so wherever the result is seen: the run's output summary and the file's provenance.
+      expect(file.notes).toEqual([expect.stringMatching(/contract models .* meaningless by design/)]);
+      const provenance = JSON.parse(readPngTextChunks(png)[PROVENANCE_KEYWORD] ?? '{}') as { notes?: string[] };
+      expect(provenance.notes).toEqual(file.notes);
     });
   }
 });

@@ -78,3 +78,71 @@ describe('coser models', () => {
     expect(list.models.find((m) => m.name === 'nearest-x2')?.inCatalogue).toBe(false);
   });
 });
+
+describe('coser run --install-models', () => {
+  const SAMPLE = path.join(import.meta.dirname, '../graphs/samples/astronaut-lr.png');
+  const graphFor = (model: string) => ({
+    format: 'coser-graph',
+    version: 1,
+    name: 'install then run',
+    description: '',
+    nodes: [
+      { id: 'load', type: 'io.loadImage', typeVersion: 1, params: { path: '' } },
+      { id: 'up', type: 'upscale.upscaleImage', typeVersion: 1, params: { model } },
+      { id: 'save', type: 'io.saveImage', typeVersion: 1, params: { filename: '{name}-up', format: 'png' } },
+    ],
+    edges: [
+      { from: { node: 'load', port: 'image' }, to: { node: 'up', port: 'image' } },
+      { from: { node: 'up', port: 'image' }, to: { node: 'save', port: 'image' } },
+    ],
+    inputs: { image: { node: 'load', param: 'path' } },
+  });
+
+  it('installs the catalogue models a graph names into an empty models folder before running it', async () => {
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const fresh = path.join(dir, 'fresh-models');
+    await mkdir(fresh);
+    const graph = path.join(dir, 'slim-x2.json');
+    await writeFile(graph, JSON.stringify(graphFor('esrgan-slim-x2')));
+    const out = path.join(dir, 'out-install');
+    const args = ['run', graph, '--input', `image=${SAMPLE}`, '--models', fresh, '--output', out];
+    const run = await runCli([...args, '--install-models'], { timeoutMs: 120_000 });
+    expect(run.stderr).not.toMatch(/MODEL_/);
+    expect(run.code).toBe(0);
+    // Installed as `coser models add` does (its lines on stderr), then run (the outputs summary on stdout).
+    const installing = run.stderr.indexOf('installing esrgan-slim-x2');
+    const installed = run.stderr.indexOf('installed esrgan-slim-x2');
+    expect(installing).toBeGreaterThanOrEqual(0);
+    expect(installed).toBeGreaterThan(installing);
+    expect(run.stdout).toContain('astronaut-lr-up.png');
+    const record = JSON.parse(await readFile(path.join(fresh, 'esrgan-slim-x2.json'), 'utf8')) as { sha256: string };
+    expect(record.sha256).toMatch(/^[0-9a-f]{64}$/);
+    await expect(
+      (await import('sharp')).default(path.join(out, 'astronaut-lr-up.png')).metadata(),
+    ).resolves.toMatchObject({
+      width: 128,
+      height: 128,
+    });
+
+    // Already installed: nothing is installed again.
+    const again = await runCli([...args, '--install-models'], { timeoutMs: 120_000 });
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toContain('installing');
+  }, 180_000);
+
+  it('leaves names outside the catalogue to validation, and is refused with --server', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const graph = path.join(dir, 'unknown-model.json');
+    await writeFile(graph, JSON.stringify(graphFor('no-such-model')));
+    const unknown = await runCli(
+      ['run', graph, '--input', `image=${SAMPLE}`, '--models', models, '--install-models', '--output', dir],
+      { timeoutMs: 120_000 },
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('MODEL_MISSING');
+    expect(unknown.stderr).not.toContain('installing');
+    const remote = await runCli(['run', graph, '--server', 'http://127.0.0.1:9', '--token', 't', '--install-models']);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain('--install-models');
+  });
+});

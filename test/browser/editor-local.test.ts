@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SerializedImage } from '../../packages/editor/src/components/automation';
 import type { RunState } from '../../packages/editor/src/run/run-state';
+import { headerOnlyPng } from '../helpers/images';
 import {
   buildEditor,
   launchChromium,
@@ -315,15 +316,8 @@ describe('editor in Chromium, running on this device', () => {
   }, 180_000);
 
   it('flags and refuses an image whose header claims 20000x20000 before decoding it', async () => {
-    // PNG signature + an IHDR claiming 20000 x 20000 RGB + IEND: a few dozen bytes, 400 megapixels.
-    const ihdr = Buffer.alloc(25);
-    ihdr.writeUInt32BE(13, 0);
-    ihdr.write('IHDR', 4, 'latin1');
-    ihdr.writeUInt32BE(20_000, 8);
-    ihdr.writeUInt32BE(20_000, 12);
-    ihdr.set([8, 2, 0, 0, 0], 16);
-    const iend = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
-    const bomb = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr, iend]);
+    // A few dozen bytes claiming 20000 x 20000: 400 megapixels.
+    const bomb = headerOnlyPng(20_000, 20_000);
     await page.setInputFiles(`${nodeSelector('loadImage')} input[type=file]`, {
       name: 'bomb.png',
       mimeType: 'image/png',

@@ -79,9 +79,11 @@ describe('editor in Chromium, running on coser serve', () => {
     await expect.poll(() => page.locator('.react-flow__node').count()).toBe(3);
     await expect.poll(() => page.locator('.graph-name').inputValue()).toBe('Server upscale');
 
-    // The model picker lists the server's installed models.
-    const options = await page.locator('.react-flow__node[data-id="up"] .model-picker option').allTextContents();
-    expect(options).toContain(MODEL);
+    // The model picker lists the server's installed models (once the list has arrived: on a loaded machine the
+    // graph can open first).
+    await expect
+      .poll(() => page.locator('.react-flow__node[data-id="up"] .model-picker option').allTextContents())
+      .toContain(MODEL);
 
     await page.setInputFiles('.react-flow__node[data-id="load"] input[type=file]', SAMPLE);
     // The server keeps the upload in a folder of its own (UUID/astronaut-lr.png): the param holds that name.

@@ -77,6 +77,9 @@ export type { SniffedFormat } from './lib/sniff-image';
 export { sniffImageFormat } from './lib/sniff-image';
 export { compare } from './metrics/compare';
 export { DEFAULT_MODELS, findCatalogueEntry, MODEL_CATALOGUE } from './models/catalogue';
+export type { GraphModelRef } from './models/graph-models';
+export { graphModelRefs } from './models/graph-models';
+export type { CatalogueModel, InstallProgress, InstallState } from './models/manager-types';
 export type { InstalledModel, ModelEntry, ModelSourceSpec } from './models/manifest';
 export {
   addCommand,

@@ -92,6 +92,21 @@ describe('node catalog', () => {
           expect(WIDGETS.has(prop['widget'] as string), where).toBe(true);
           expect(prop.type, where).toBe('string');
         }
+        // `appliesWhen: { otherParam: [values] }`: the editor shows the field only for those values of another
+        // param of the same node, each of them one that param can take.
+        if ('appliesWhen' in prop) {
+          const when = prop['appliesWhen'] as Record<string, unknown[]>;
+          expect(Object.keys(when).length, where).toBeGreaterThan(0);
+          for (const [other, values] of Object.entries(when)) {
+            const target = schema.properties?.[other];
+            expect(target, `${where} appliesWhen ${other}`).toBeDefined();
+            expect(other, where).not.toBe(name);
+            const allowed = target?.enum ?? target?.anyOf?.map((v) => v.const);
+            expect(Array.isArray(values) && values.length > 0, where).toBe(true);
+            for (const value of values)
+              expect(allowed, `${where} appliesWhen ${other}=${String(value)}`).toContain(value);
+          }
+        }
       }
       // The defaults must themselves be valid params.
       const definition = registry.get(entry.type)!;

@@ -3,7 +3,7 @@ import { PORT_KINDS } from '@coser/runtime';
 import { Handle, type NodeProps, Position } from '@xyflow/react';
 import { memo, useMemo } from 'react';
 import type { CoserFlowNode } from '../graph/flow-adapter';
-import { type WidgetSpec, widgetsForParams } from '../graph/param-schema';
+import { defaultParams, type WidgetSpec, widgetApplies, widgetsForParams } from '../graph/param-schema';
 import type { NodeRunState } from '../run/run-state';
 import { useStore } from '../state/store';
 import { useEditorContext } from './editor-context';
@@ -26,10 +26,21 @@ const CATEGORY_COLORS: Record<string, string> = {
 export const CoserNode = memo(function CoserNode({ id, data, selected }: NodeProps<CoserFlowNode>) {
   const { catalog, services, updateParams, analysis, run } = useEditorContext();
   const entry = catalog.get(data.nodeType);
-  const diagnostics = useStore(analysis, (s) => s.byNode[id] ?? NO_DIAGNOSTICS);
+  const analysed = useStore(analysis, (s) => s.byNode[id] ?? NO_DIAGNOSTICS);
   const staticInfo = useStore(analysis, (s) => s.staticInfo[id] ?? NO_INFO);
   const runState = useStore(run, (s) => s.nodes[id]);
-  const widgets = useMemo(() => (entry ? widgetsForParams(entry.params) : []), [entry]);
+  // Why the target refused the last run (e.g. the server's MODEL_MISSING), on the node it names.
+  const refusedAll = useStore(run, (s) => s.diagnostics);
+  const diagnostics = useMemo(() => {
+    const refused = refusedAll?.filter((d) => d.node === id) ?? [];
+    if (refused.length === 0) return analysed;
+    const seen = new Set(analysed.map((d) => `${d.code}|${d.param ?? ''}|${d.message}`));
+    return [...analysed, ...refused.filter((d) => !seen.has(`${d.code}|${d.param ?? ''}|${d.message}`))];
+  }, [analysed, refusedAll, id]);
+  const allWidgets = useMemo(() => (entry ? widgetsForParams(entry.params) : []), [entry]);
+  const defaults = useMemo(() => (entry ? defaultParams(entry.params) : {}), [entry]);
+  // Fields the node's current params do not use (appliesWhen: Resize's width in mode "scale") are not shown.
+  const widgets = allWidgets.filter((w) => widgetApplies(w, data.params, defaults));
 
   if (!entry) {
     return (
@@ -90,7 +101,10 @@ export const CoserNode = memo(function CoserNode({ id, data, selected }: NodePro
           height={runState.preview.height}
         />
       ) : null}
-      <NodeMessages diagnostics={diagnostics} runState={runState} />
+      <NodeMessages
+        diagnostics={diagnostics.filter((d) => !d.param || !widgets.some((w) => w.key === d.param))}
+        runState={runState}
+      />
     </div>
   );
 });
@@ -158,14 +172,14 @@ function ProgressBar({ progress }: { progress: { value: number; max: number; lab
   );
 }
 
+/** Diagnostics not shown under a param field (the node's own, and those of params whose field is hidden). */
 function NodeMessages({ diagnostics, runState }: { diagnostics: Diagnostic[]; runState: NodeRunState | undefined }) {
-  const shown = diagnostics.filter((d) => !d.param);
-  if (shown.length === 0 && !runState?.error) return null;
+  if (diagnostics.length === 0 && !runState?.error) return null;
   return (
     <div className="node-diagnostics nowheel">
-      {shown.map((d) => (
+      {diagnostics.map((d) => (
         <div key={`${d.code}:${d.port ?? ''}:${d.message}`} className={`diag ${d.severity}`} title={d.code}>
-          {d.port ? `${d.port}: ` : ''}
+          {d.port ? `${d.port}: ` : d.param ? `${d.param}: ` : ''}
           {d.message}
         </div>
       ))}

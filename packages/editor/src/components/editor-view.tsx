@@ -21,11 +21,13 @@ import type { RuntimeWorker } from '../run/runtime-worker';
 import type { EditorSettings } from '../state/settings';
 import { createStore, useStore } from '../state/store';
 import { EMPTY_GRAPH, useGraphEditor } from '../state/use-graph-editor';
+import { useModelManager } from '../state/use-model-manager';
 import { useRunController } from '../state/use-run-controller';
 import { useAutomationApi } from './automation';
 import { CoserNode } from './coser-node';
 import { type AnalysisState, EditorContext, type EditorContextValue, groupDiagnostics } from './editor-context';
 import { useEditorShortcuts } from './keyboard';
+import { ModelManagerDialog } from './model-manager';
 import { PALETTE_DRAG_TYPE, Palette } from './palette';
 import { ResultsPanel } from './results-panel';
 import { Toolbar } from './toolbar';
@@ -74,6 +76,11 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
   }, [message]);
   const runs = useRunController(worker, settings, report);
   const run = useStore(runs.runStore, (s) => s);
+  const { refreshModels } = runs;
+  const manager = useModelManager(runs.client, refreshModels, report);
+  const [modelsOpen, setModelsOpen] = useState(false);
+  /** CoSeR model-set folders opened on this device. */
+  const [modelSets, setModelSets] = useState<string[]>([]);
   const analysis = useMemo(() => createStore<AnalysisState>({ byNode: {}, staticInfo: {} }), []);
   const [popup, setPopup] = useState<PopupPalette | undefined>(undefined);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -86,7 +93,9 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
     return () => window.removeEventListener('pagehide', flush);
   }, [editor.toGraph]);
 
-  // Validation + static sizes + autosave whenever the saved-file view changes.
+  // Validation + static sizes + autosave whenever the saved-file view changes, and again when the model list
+  // changed (an install: node checks about models see it).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs.models is a trigger, the worker reads its own list
   useEffect(() => {
     autosave(editor.graph);
     let stale = false;
@@ -96,18 +105,40 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
     return () => {
       stale = true;
     };
-  }, [editor.graph, worker, analysis]);
+  }, [editor.graph, worker, analysis, runs.models]);
 
   const context = useMemo<EditorContextValue>(
     () => ({
       catalog: index,
       services: {
-        models: runs.models,
+        models: runs.models.models,
+        ...(runs.models.problem?.code === 'UNAUTHORIZED' ? { modelsProblem: runs.models.problem.message } : {}),
         uploadImage: runs.upload,
+        ...(manager.available && manager.catalogue
+          ? {
+              modelStatus: (name: string) => {
+                const model = manager.catalogue?.find((m) => m.name === name && m.inCatalogue);
+                if (!model) return undefined;
+                const install = manager.installs[name] ?? model.install;
+                return { model, ...(install ? { install } : {}) };
+              },
+              installModel: (name: string) => void manager.install(name),
+            }
+          : {}),
         ...(settings.mode === 'local'
           ? {
-              pickLocalModel: (name: string, file: File) =>
-                void file.arrayBuffer().then((b) => worker.addModelFile(name, new Uint8Array(b))),
+              pickLocalModel: async (name: string, file: File) => {
+                const picked = await worker.addModelFile(name, file.name, new Uint8Array(await file.arrayBuffer()));
+                // A file that runs under its own name joins the pickers' list.
+                if (!picked.matched) refreshModels();
+                return picked;
+              },
+              modelSets,
+              openModelSet: (name: string, files: File[]) => {
+                worker.addModelSet(name, files);
+                setModelSets((open) => [...open.filter((n) => n !== name), name]);
+                report(`Opened the model set ${name} on this device (${files.length} files)`);
+              },
             }
           : {}),
       },
@@ -115,18 +146,33 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
       analysis,
       run: runs.runStore,
     }),
-    [index, runs.models, runs.upload, runs.runStore, settings.mode, worker, editor.updateParams, analysis],
+    [
+      index,
+      runs.models,
+      runs.upload,
+      runs.runStore,
+      settings.mode,
+      worker,
+      editor.updateParams,
+      analysis,
+      manager,
+      modelSets,
+      report,
+      refreshModels,
+    ],
   );
 
   const openGraph = useCallback(
     (graph: GraphFile) => {
+      // Badges, node errors and results of the previous graph do not belong to this one.
+      runs.reset();
       editor.open(graph);
       requestAnimationFrame(() => {
         if (graph.editor?.viewport) void flow.setViewport(graph.editor.viewport);
         else void flow.fitView({ padding: 0.2 });
       });
     },
-    [editor, flow],
+    [editor, flow, runs.reset],
   );
 
   const imageLoaderType = useMemo(
@@ -143,7 +189,12 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
       }
       // A plain image: feed the selected Load Image node, or add one where it was dropped.
       const file = new File([opened.bytes as Uint8Array<ArrayBuffer>], opened.name, { type: `image/${opened.format}` });
-      const path = await runs.upload(file);
+      let path: string;
+      try {
+        path = await runs.upload(file);
+      } catch (cause) {
+        return report((cause as Error).message, 'error');
+      }
       const selected = editor.nodes.find((n) => n.selected && n.data.nodeType === imageLoaderType);
       const spec = imageLoaderType
         ? widgetsForParams(index.get(imageLoaderType)!.params).find((w) => w.kind === 'image-path')
@@ -244,9 +295,13 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
         return;
       }
       const file = event.dataTransfer.files[0];
-      if (file) void openFile(file).then((opened) => handleOpened(opened, position));
+      // Every dropped file gets an answer in the status bar, whatever went wrong.
+      if (file)
+        void openFile(file)
+          .then((opened) => handleOpened(opened, position))
+          .catch((cause: Error) => report(`${file.name}: ${cause.message}`, 'error'));
     },
-    [flow, editor, handleOpened],
+    [flow, editor, handleOpened, report],
   );
 
   // A clicked palette entry lands at the view's centre, moved right past any node already there.
@@ -283,6 +338,13 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
 
   const graphLevel = useStore(analysis, (s) => s.byNode[''] ?? NO_DIAGNOSTICS);
   const active = isActive(run);
+  // A refused token is said where it stays visible, not only in a message that fades.
+  const authProblem =
+    runs.connection?.state === 'refused'
+      ? runs.connection.message
+      : runs.models.problem?.code === 'UNAUTHORIZED'
+        ? runs.models.problem.message
+        : undefined;
   return (
     <EditorContext.Provider value={context}>
       <div className="app">
@@ -306,7 +368,9 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
           connection={runs.connection}
           backendLabel={worker.backendLabel}
           onError={(text) => report(text, 'error')}
+          {...(manager.available ? { onModels: () => setModelsOpen(true) } : {})}
         />
+        {modelsOpen ? <ModelManagerDialog manager={manager} onClose={() => setModelsOpen(false)} /> : null}
         <input
           ref={fileInput}
           type="file"
@@ -315,7 +379,10 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
           data-testid="open-file"
           onChange={(e) => {
             const file = e.target.files?.[0];
-            if (file) void openFile(file).then((opened) => handleOpened(opened));
+            if (file)
+              void openFile(file)
+                .then((opened) => handleOpened(opened))
+                .catch((cause: Error) => report(`${file.name}: ${cause.message}`, 'error'));
             e.target.value = '';
           }}
         />
@@ -378,6 +445,11 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
         </div>
         <footer className={`statusbar ${message?.kind ?? ''}`} data-testid="statusbar">
           <span>{message?.text ?? 'Ready'}</span>
+          {authProblem ? (
+            <span className="diag error" data-testid="auth-problem">
+              {authProblem}
+            </span>
+          ) : null}
           {graphLevel.length > 0 ? <span className="diag error">{graphLevel[0]!.message}</span> : null}
         </footer>
       </div>

@@ -1,14 +1,28 @@
 import { type ChangeEvent, type DragEvent, useId, useState } from 'react';
-import { coerceNumber, type WidgetSpec } from '../graph/param-schema';
-import type { ModelListing } from '../worker/model-loader';
+import { coerceNumber, outOfBounds, type WidgetSpec } from '../graph/param-schema';
+import { type CatalogueModel, describeInstall, describeSize, type InstallState } from '../run/server-models';
+import type { ModelListing, PickedModel } from '../worker/model-loader';
+import { ModelSetPicker } from './model-set-picker';
 
-/** What widgets need from the editor beyond their value: model lists and uploads. */
+/** What widgets need from the editor beyond their value: model lists, installs, uploads, local files. */
 export interface WidgetServices {
   models: readonly ModelListing[];
+  /** Why `models` is short (e.g. the token was refused): pickers say this instead of "not installed". */
+  modelsProblem?: string;
+  /** Server mode: a model in the server's catalogue and its install, if any (undefined: not a catalogue model). */
+  modelStatus?(name: string): { model: CatalogueModel; install?: InstallState } | undefined;
+  /** Server mode: installs a catalogue model on the server. */
+  installModel?(name: string): void;
   /** Uploads an image for Load Image; resolves with the value for the `path` param. */
   uploadImage(file: File): Promise<string>;
-  /** A model file the user picked from disk, used for local runs under `name`. */
-  pickLocalModel?(name: string, file: File): void;
+  /**
+   * Local mode: a model file the user picked for the model `name`. Resolves with the name it runs under: `name`
+   * when it is that model (same sha256), else the file's own name.
+   */
+  pickLocalModel?(name: string, file: File): Promise<PickedModel>;
+  /** Local mode: the CoSeR model-set folders opened on this device, and opening one. */
+  modelSets?: readonly string[];
+  openModelSet?(name: string, files: File[]): void;
 }
 
 export interface ParamFieldProps {
@@ -24,13 +38,15 @@ export interface ParamFieldProps {
 export function ParamField({ spec, value, onChange, services, error }: ParamFieldProps) {
   const id = useId();
   const current = value === undefined ? spec.defaultValue : value;
+  // A value outside the bounds is kept and shown with them (the diagnostic, once validation ran, says it too).
+  const message = error ?? outOfBounds(spec, current);
   return (
-    <div className={`param nodrag${error ? ' param-error' : ''}`} title={spec.description}>
+    <div className={`param nodrag${message ? ' param-error' : ''}`} title={spec.description} data-param={spec.key}>
       <label htmlFor={id} className="param-label">
         {spec.label}
       </label>
       <Widget id={id} spec={spec} value={current} onChange={onChange} services={services} />
-      {error ? <div className="param-message">{error}</div> : null}
+      {message ? <div className="param-message">{message}</div> : null}
     </div>
   );
 }
@@ -94,6 +110,8 @@ function Widget(props: WidgetProps) {
       );
     case 'model':
       return <ModelPicker {...props} />;
+    case 'model-set':
+      return <ModelSetPicker {...props} />;
     case 'image-path':
       return <ImagePicker {...props} />;
     case 'json':
@@ -111,7 +129,8 @@ function SliderWidget({ id, spec, value, onChange }: WidgetProps) {
         min={spec.min}
         max={spec.max}
         step={spec.step}
-        value={n}
+        // The thumb cannot leave the track: an out-of-bounds value sits at the end, the field shows it as it is.
+        value={Math.min(spec.max ?? n, Math.max(spec.min ?? n, n))}
         onChange={(e) => onChange(coerceNumber(spec, Number(e.target.value), value))}
       />
       <NumberInput id={id} spec={spec} value={n} onChange={onChange} />
@@ -131,7 +150,7 @@ function NumberInput({ id, spec, value, onChange }: Pick<WidgetProps, 'id' | 'sp
     <input
       id={id}
       type="number"
-      className="number-input"
+      className={`number-input${outOfBounds(spec, value) ? ' invalid' : ''}`}
       min={spec.min}
       max={spec.max}
       step={spec.step ?? 'any'}
@@ -171,37 +190,103 @@ function ChoiceOrNumber({ id, spec, value, onChange }: WidgetProps) {
 }
 
 function ModelPicker({ id, value, onChange, services }: WidgetProps) {
+  const [picked, setPicked] = useState<string | undefined>(undefined);
   const names = services.models.map((m) => m.name);
   const current = typeof value === 'string' ? value : '';
   const missing = current !== '' && !names.includes(current);
+  const problem = services.modelsProblem;
+  const listed = services.models.find((m) => m.name === current);
+  const status = current ? services.modelStatus?.(current) : undefined;
   return (
-    <div className="model-picker">
-      <select id={id} value={current} onChange={(e) => onChange(e.target.value)}>
-        {missing ? <option value={current}>{current} (not listed)</option> : null}
-        {names.length === 0 && !missing ? <option value="">no models found</option> : null}
-        {services.models.map((model) => (
-          <option key={model.name} value={model.name}>
-            {/* Installed models carry their file's sha256; catalogue-only ones need `coser models add` or a file. */}
-            {model.sha256 ? model.name : `${model.name} (not installed)`}
-          </option>
-        ))}
-      </select>
-      {services.pickLocalModel ? (
-        <label className="file-button" title="Use an .onnx file from this computer for local runs">
-          file…
-          <input
-            type="file"
-            accept=".onnx"
-            hidden
-            onChange={(e) => {
-              const file = e.target.files?.[0];
-              if (!file) return;
-              const name = current || file.name.replace(/\.onnx$/i, '');
-              services.pickLocalModel?.(name, file);
-              if (!current) onChange(name);
-            }}
-          />
-        </label>
+    <div className="model-picker-field">
+      <div className="model-picker">
+        <select id={id} value={current} onChange={(e) => onChange(e.target.value)}>
+          {missing ? (
+            <option value={current}>
+              {current} ({problem ? 'not checked' : 'not listed'})
+            </option>
+          ) : null}
+          {names.length === 0 && !missing ? (
+            <option value="">{problem ? 'not checked' : 'no models found'}</option>
+          ) : null}
+          {services.models.map((model) => (
+            <option key={model.name} value={model.name}>
+              {/* Installed models carry their file's sha256; catalogue-only ones need an install or a file. */}
+              {model.sha256 || problem ? model.name : `${model.name} (not installed)`}
+            </option>
+          ))}
+        </select>
+        {services.pickLocalModel ? (
+          <label className="file-button" title="Use an .onnx file from this computer for local runs">
+            file…
+            <input
+              type="file"
+              accept=".onnx"
+              hidden
+              data-testid="model-file"
+              onChange={(e) => {
+                const file = e.target.files?.[0];
+                e.target.value = '';
+                if (!file) return;
+                void services.pickLocalModel?.(current, file).then(
+                  (result) => {
+                    setPicked(
+                      result.matched
+                        ? `${file.name} is ${result.name} (sha256 ${result.sha256.slice(0, 12)} matches)`
+                        : `${file.name} runs as ${result.name}${result.reason ? `: ${result.reason}` : ''}`,
+                    );
+                    if (result.name !== current) onChange(result.name);
+                  },
+                  (cause: Error) => setPicked(`${file.name}: ${cause.message}`),
+                );
+              }}
+            />
+          </label>
+        ) : null}
+      </div>
+      {problem ? (
+        <div className="param-message" data-testid="models-problem">
+          {problem}
+        </div>
+      ) : status && !status.model.installed ? (
+        <ModelInstallPrompt model={status.model} install={status.install} services={services} />
+      ) : !services.modelStatus && listed && !listed.sha256 ? (
+        <div className="param-note">
+          not installed where this editor gets models: pick its .onnx with file…, or install it from the server's model
+          manager
+        </div>
+      ) : null}
+      {picked ? (
+        <div className="param-note" data-testid="model-file-note">
+          {picked}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** "not installed on the server (~110 MB download) [Install]", then the install's steps, or its failure. */
+function ModelInstallPrompt({
+  model,
+  install,
+  services,
+}: {
+  model: CatalogueModel;
+  install: InstallState | undefined;
+  services: WidgetServices;
+}) {
+  const running = install?.state === 'running';
+  return (
+    <div className="model-install diag warning" data-testid="model-install">
+      <span>
+        {install && install.state !== 'done'
+          ? describeInstall(install)
+          : `${model.name} is not installed on the server (${describeSize(model)})`}
+      </span>
+      {!running && services.installModel ? (
+        <button type="button" onClick={() => services.installModel?.(model.name)} data-testid="install-model">
+          {install?.state === 'error' ? 'Retry' : 'Install'}
+        </button>
       ) : null}
     </div>
   );

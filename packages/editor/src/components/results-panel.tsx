@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { type OutputFile, type RunState, runMetrics } from '../run/run-state';
+import { type OutputFile, type RunState, runMetrics, runNotes } from '../run/run-state';
 import { CompareSlider } from './compare-slider';
 import { formatMs } from './coser-node';
 
@@ -12,6 +12,7 @@ export interface ResultsPanelProps {
 /** The run's status, its output images (with a before/after slider), Compare metrics and downloads. */
 export function ResultsPanel({ run, beforeUrl }: ResultsPanelProps) {
   const metrics = runMetrics(run.outputs);
+  const notes = runNotes(run.outputs);
   const sizes = imageSizes(run);
   return (
     <aside className="results" data-testid="results">
@@ -25,6 +26,11 @@ export function ResultsPanel({ run, beforeUrl }: ResultsPanelProps) {
           {run.error.node ? ` (node ${run.error.node})` : ''}
         </div>
       ) : null}
+      {notes.map((note) => (
+        <div key={note} className="diag warning run-note" data-testid="run-note">
+          {note}
+        </div>
+      ))}
       {metrics.length > 0 ? (
         <table className="metrics" data-testid="metrics">
           <tbody>

@@ -25,6 +25,8 @@ export interface ToolbarProps {
   connection: ConnectionStatus | undefined;
   backendLabel: string;
   onError(text: string): void;
+  /** Opens the server's model manager (server mode only). */
+  onModels?: () => void;
 }
 
 /** File actions, history, run/cancel and the run target. */
@@ -76,6 +78,11 @@ export function Toolbar(props: ToolbarProps) {
         Fit
       </button>
       <span className="spacer" />
+      {props.onModels ? (
+        <button type="button" onClick={props.onModels} title="The server's models: install, sizes" data-testid="models">
+          Models
+        </button>
+      ) : null}
       <button
         type="button"
         className="target"
@@ -121,6 +128,6 @@ function connectionText(status: ConnectionStatus | undefined): string {
     case 'disconnected':
       return 'reconnecting…';
     case 'refused':
-      return `refused (${status.code})`;
+      return status.code === 'UNAUTHORIZED' ? 'not authorised' : `refused (${status.code})`;
   }
 }

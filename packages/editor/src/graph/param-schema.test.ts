@@ -1,6 +1,14 @@
 import { createDefaultRegistry } from '@coser/nodes';
 import { describe, expect, it } from 'vitest';
-import { coerceNumber, defaultParams, humanize, widgetFor, widgetsForParams } from './param-schema';
+import {
+  coerceNumber,
+  defaultParams,
+  humanize,
+  outOfBounds,
+  widgetApplies,
+  widgetFor,
+  widgetsForParams,
+} from './param-schema';
 
 describe('param widgets from JSON Schema', () => {
   it('maps bounded numbers to sliders, unbounded ones to number fields', () => {
@@ -56,12 +64,29 @@ describe('param widgets from JSON Schema', () => {
     }
   });
 
-  it('fills defaults and clamps number edits', () => {
+  it('fills defaults, rounds number edits and keeps out-of-bounds ones with their bounds', () => {
     expect(defaultParams({ properties: { a: { default: 3 }, b: { type: 'string' } } })).toEqual({ a: 3 });
     const spec = widgetFor('n', { type: 'integer', minimum: 1, maximum: 10 });
     expect(coerceNumber(spec, 3.6, 1)).toBe(4);
-    expect(coerceNumber(spec, 50, 1)).toBe(10);
+    // Not clamped silently: the value stays, and the field says what the bounds are.
+    expect(coerceNumber(spec, 50, 1)).toBe(50);
+    expect(outOfBounds(spec, 50)).toBe('50 is outside 1 – 10');
+    expect(outOfBounds(spec, 10)).toBeUndefined();
+    expect(outOfBounds(widgetFor('seed', { type: 'integer', minimum: 0 }), -1)).toBe('-1 is below the minimum 0');
     expect(coerceNumber(spec, Number.NaN, 7)).toBe(7);
     expect(humanize('tileSize')).toBe('Tile size');
+  });
+
+  it("shows Resize's fields only in the mode that uses them (appliesWhen), from the real catalog", () => {
+    const resize = createDefaultRegistry()
+      .catalog()
+      .find((e) => e.type === 'image.resize')!;
+    const widgets = widgetsForParams(resize.params);
+    const defaults = defaultParams(resize.params);
+    const shown = (params: Record<string, unknown>) =>
+      widgets.filter((w) => widgetApplies(w, params, defaults)).map((w) => w.key);
+    expect(shown({})).toEqual(['mode', 'scale', 'filter', 'antialias']);
+    expect(shown({ mode: 'size' })).toEqual(['mode', 'width', 'height', 'filter', 'antialias']);
+    expect(widgetFor('set', { type: 'string', widget: 'model-set' }).kind).toBe('model-set');
   });
 });

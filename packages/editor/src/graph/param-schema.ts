@@ -25,6 +25,8 @@ export interface JsonSchema {
   widget?: string;
   /** Extra hint for model pickers: the task the model must serve. */
   task?: string;
+  /** Set by node authors with `.meta({ appliesWhen: { mode: ['size'] } })`: the param matters only then. */
+  appliesWhen?: Record<string, readonly unknown[]>;
 }
 
 export type WidgetKind =
@@ -35,6 +37,7 @@ export type WidgetKind =
   | 'text'
   | 'textarea'
   | 'model'
+  | 'model-set'
   | 'image-path'
   | 'choice-or-number'
   | 'json';
@@ -54,6 +57,8 @@ export interface WidgetSpec {
   options?: readonly (string | number)[];
   maxLength?: number;
   task?: string;
+  /** Other params' values for which this one is used (any of the listed values of each); absent: always. */
+  appliesWhen?: Readonly<Record<string, readonly unknown[]>>;
 }
 
 /** Sliders only where the range is small enough to pick a value by dragging. */
@@ -73,8 +78,10 @@ export function widgetFor(key: string, schema: JsonSchema): WidgetSpec {
     label: schema.title ?? humanize(key),
     ...(schema.description ? { description: schema.description } : {}),
     ...(schema.default !== undefined ? { defaultValue: schema.default } : {}),
+    ...(isAppliesWhen(schema.appliesWhen) ? { appliesWhen: schema.appliesWhen } : {}),
   };
   if (schema.widget === 'model') return { ...base, kind: 'model', ...(schema.task ? { task: schema.task } : {}) };
+  if (schema.widget === 'model-set') return { ...base, kind: 'model-set' };
   if (schema.widget === 'image-path') return { ...base, kind: 'image-path' };
   const variants = schema.anyOf ?? schema.oneOf;
   if (variants) return { ...base, ...fromVariants(variants) };
@@ -159,11 +166,46 @@ export function defaultParams(schema: JsonSchema | Record<string, unknown>): Rec
   return params;
 }
 
-/** Clamps and rounds a number edit to the widget's bounds; NaN keeps the previous value. */
+/**
+ * A number edit as the param's value: integers rounded, NaN/Infinity keep the previous value. Values outside the
+ * bounds are kept as typed (never clamped silently): the field shows them with their bounds ({@link outOfBounds})
+ * and validation refuses the run until they are fixed.
+ */
 export function coerceNumber(spec: WidgetSpec, raw: number, previous: unknown): unknown {
   if (!Number.isFinite(raw)) return previous;
-  let value = spec.integer ? Math.round(raw) : raw;
-  if (spec.min !== undefined) value = Math.max(spec.min, value);
-  if (spec.max !== undefined) value = Math.min(spec.max, value);
-  return value;
+  return spec.integer ? Math.round(raw) : raw;
+}
+
+/** `"100 is outside 0.01 – 16"` when a number value is outside the widget's bounds, else undefined. */
+export function outOfBounds(spec: WidgetSpec, value: unknown): string | undefined {
+  if (typeof value !== 'number' || (spec.min === undefined && spec.max === undefined)) return undefined;
+  const below = spec.min !== undefined && value < spec.min;
+  const above = spec.max !== undefined && value > spec.max;
+  if (!below && !above) return undefined;
+  if (spec.min !== undefined && spec.max !== undefined) return `${value} is outside ${spec.min} – ${spec.max}`;
+  return below ? `${value} is below the minimum ${spec.min}` : `${value} is above the maximum ${spec.max}`;
+}
+
+/**
+ * Whether a param is used with the node's current params (its `appliesWhen` hint), reading each other param's
+ * value, or its default when the node leaves it out. Resize hides Width/Height in mode "scale", for instance.
+ */
+export function widgetApplies(
+  spec: WidgetSpec,
+  params: Readonly<Record<string, unknown>>,
+  defaults: Readonly<Record<string, unknown>>,
+): boolean {
+  if (!spec.appliesWhen) return true;
+  return Object.entries(spec.appliesWhen).every(([other, values]) =>
+    values.includes(other in params ? params[other] : defaults[other]),
+  );
+}
+
+function isAppliesWhen(value: unknown): value is Record<string, readonly unknown[]> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => Array.isArray(v))
+  );
 }

@@ -14,6 +14,12 @@ export class RunRefused extends Error {
   }
 }
 
+/** The models a target offers, and why the list is short when it is (the server refused the token, say). */
+export interface ModelList {
+  models: ModelListing[];
+  problem?: { code: string; message: string };
+}
+
 /**
  * Where graphs run: this browser (the worker) or a `coser serve` server. The UI drives both through this one
  * interface, so progress, previews, cancel and results look the same.
@@ -27,7 +33,7 @@ export interface RunClient {
   subscribe(listener: (event: UiRunEvent) => void): () => void;
   /** Makes an image available to runs; resolves with the value for Load Image's `path` param. */
   uploadImage(name: string, bytes: Uint8Array): Promise<string>;
-  listModels(): Promise<ModelListing[]>;
+  listModels(): Promise<ModelList>;
   dispose(): void;
 }
 

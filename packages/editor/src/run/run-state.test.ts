@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IDLE_RUN, reduceRun, runMetrics, submittedRun, type UiRunEvent } from './run-state';
+import { IDLE_RUN, reduceRun, runMetrics, runNotes, submittedRun, type UiRunEvent } from './run-state';
 
 const fold = (events: UiRunEvent[], start = submittedRun('local')) => events.reduce(reduceRun, start);
 
@@ -58,5 +58,17 @@ describe('run state', () => {
       { type: 'run:file', runId: 'r1', file: { ...file, url: 'blob:2' } },
     ]);
     expect(state.files).toEqual([{ ...file, url: 'blob:2' }]);
+  });
+
+  it("collects the notes of a run's images and files once each", () => {
+    const note = 'made by contract models: meaningless by design';
+    expect(
+      runNotes({
+        save: { file: { kind: 'file', path: 'a.png', notes: [note] } },
+        other: { image: { kind: 'image', width: 1, height: 1, channels: 3, notes: [note, 'second'] } },
+        metrics: { metrics: { kind: 'metrics', values: { psnr: 1 } } },
+      }),
+    ).toEqual([note, 'second']);
+    expect(runNotes({})).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { ErrorCode, RunEvent, RunOutputs } from '@coser/runtime';
+import type { Diagnostic, ErrorCode, RunEvent, RunOutputs } from '@coser/runtime';
 
 /**
  * A run event as the UI receives it from either client (worker or server). Previews arrive as a displayable URL
@@ -39,6 +39,8 @@ export interface RunState {
   outputs: RunOutputs;
   files: OutputFile[];
   error?: { code: ErrorCode; message: string; node?: string };
+  /** Why the target refused the run before starting it (e.g. the server's MODEL_MISSING), shown on the nodes. */
+  diagnostics?: Diagnostic[];
   ms?: number;
 }
 
@@ -131,4 +133,18 @@ export function runMetrics(outputs: RunOutputs): { node: string; values: Record<
     }
   }
   return found;
+}
+
+/**
+ * What the run's output images say about themselves (`notes` of image and file summaries, e.g. "made by contract
+ * models ... meaningless by design"), each once.
+ */
+export function runNotes(outputs: RunOutputs): string[] {
+  const notes = new Set<string>();
+  for (const ports of Object.values(outputs)) {
+    for (const summary of Object.values(ports)) {
+      if (summary.kind === 'image' || summary.kind === 'file') for (const note of summary.notes ?? []) notes.add(note);
+    }
+  }
+  return [...notes];
 }

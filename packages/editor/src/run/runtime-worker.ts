@@ -1,7 +1,7 @@
 import type { CatalogEntry, Diagnostic, GraphFile } from '@coser/runtime';
-import type { ModelListing } from '../worker/model-loader';
+import type { PickedModel } from '../worker/model-loader';
 import type { BackendChoice, FromWorker, KeptValue, StaticInfoMap, ToWorker } from '../worker/protocol';
-import { type RunClient, RunRefused, safeFileName } from './run-client';
+import { type ModelList, type RunClient, RunRefused, safeFileName } from './run-client';
 import type { UiRunEvent } from './run-state';
 
 export interface WorkerSettings {
@@ -50,6 +50,7 @@ export class RuntimeWorker {
           break;
         case 'analysis':
         case 'models':
+        case 'model-file':
           this.requests.get(message.requestId)?.(message);
           this.requests.delete(message.requestId);
           break;
@@ -103,9 +104,20 @@ export class RuntimeWorker {
     return reply.type === 'analysis' ? reply : { diagnostics: [], staticInfo: {} };
   }
 
-  async listModels(): Promise<ModelListing[]> {
+  async listModels(): Promise<ModelList> {
     const reply = await this.request((requestId) => ({ type: 'list-models', requestId }));
-    return reply.type === 'models' ? reply.models : [];
+    if (reply.type !== 'models') return { models: [] };
+    return { models: reply.models, ...(reply.problem ? { problem: reply.problem } : {}) };
+  }
+
+  /** The server's models changed (an install): the worker lists them again before its next run or listing. */
+  refreshModels(): void {
+    this.send({ type: 'refresh-models' });
+  }
+
+  /** Opens a CoSeR model-set folder on this device: its files stay handles until a stage reads them. */
+  addModelSet(name: string, files: File[]): void {
+    this.send({ type: 'model-set', name, files });
   }
 
   /** Keeps an image in the worker under a stable id (`uploads/NAME`, numbered when the name repeats). */
@@ -128,8 +140,11 @@ export class RuntimeWorker {
     this.send({ type: 'upload', id, bytes });
   }
 
-  addModelFile(name: string, bytes: Uint8Array): void {
-    this.send({ type: 'model-file', name, bytes });
+  /** A model file picked for the model `name`: resolves with what it runs as (see `ModelLoader.adoptPickedFile`). */
+  async addModelFile(name: string, fileName: string, bytes: Uint8Array): Promise<PickedModel> {
+    const reply = await this.request((requestId) => ({ type: 'model-file', requestId, name, fileName, bytes }));
+    if (reply.type !== 'model-file') throw new Error('the runtime worker did not take the model file');
+    return reply.result;
   }
 
   run(runId: string, graph: GraphFile, keep?: string[]): void {

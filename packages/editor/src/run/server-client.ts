@@ -2,8 +2,9 @@ import type { Diagnostic, RunEvent } from '@coser/runtime';
 import { isFinalEvent } from '@coser/runtime';
 import { io, type Socket } from 'socket.io-client';
 import type { ModelListing } from '../worker/model-loader';
-import { type RunClient, RunRefused } from './run-client';
+import { type ModelList, type RunClient, RunRefused } from './run-client';
 import type { UiRunEvent } from './run-state';
+import { type CatalogueModel, type InstallState, NOT_AUTHORISED } from './server-models';
 
 export interface ServerSettings {
   /** The server's origin; the page's own origin when the server serves the editor. */
@@ -41,6 +42,12 @@ export interface ServerRunClient extends RunClient {
   onStatus(listener: (status: ConnectionStatus) => void): () => void;
   /** Starts watching a run again (after a reload): replays its stored events, then live ones. */
   watch(runId: string): Promise<void>;
+  /** The server's model catalogue with what is installed and any install under way. */
+  modelCatalogue(): Promise<CatalogueModel[]>;
+  /** Starts installing a catalogue model on the server (or joins its running install). */
+  installModel(name: string): Promise<InstallState>;
+  /** Every install step and end on the server (any client's installs). */
+  onModelInstall(listener: (state: InstallState) => void): () => void;
 }
 
 /** Runs graphs on `coser serve` over socket.io, with REST for uploads, models and output files. */
@@ -49,6 +56,7 @@ export function createServerRunClient(settings: ServerSettings): ServerRunClient
   const headers = { authorization: `Bearer ${settings.token}`, 'x-coser-client': settings.clientKey };
   const listeners = new Set<(event: UiRunEvent) => void>();
   const statusListeners = new Set<(status: ConnectionStatus) => void>();
+  const installListeners = new Set<(state: InstallState) => void>();
   /** Runs being watched -> the last `seq` seen; finished runs are dropped. */
   const watched = new Map<string, number>();
   let status: ConnectionStatus = { state: 'connecting' };
@@ -72,13 +80,18 @@ export function createServerRunClient(settings: ServerSettings): ServerRunClient
   socket.on('disconnect', (reason) => setStatus({ state: 'disconnected', reason: String(reason) }));
   socket.on('connect_error', (error: Error & { data?: { code?: string; message?: string } }) => {
     const code = error.data?.code ?? error.message;
-    if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN_ORIGIN') {
+    if (code === 'UNAUTHORIZED') {
+      setStatus({ state: 'refused', code, message: NOT_AUTHORISED });
+    } else if (code === 'FORBIDDEN_ORIGIN') {
       setStatus({ state: 'refused', code, message: error.data?.message ?? error.message });
     } else {
       setStatus({ state: 'disconnected', reason: error.message });
     }
   });
   socket.on('run:event', (event: SeqEvent) => void receive(event));
+  socket.on('model:install', (state: InstallState) => {
+    for (const listener of installListeners) listener(state);
+  });
 
   async function receive(event: SeqEvent): Promise<void> {
     const last = watched.get(event.runId);
@@ -137,6 +150,8 @@ export function createServerRunClient(settings: ServerSettings): ServerRunClient
   async function rest<T>(path: string, init: RequestInit = {}): Promise<T> {
     const response = await fetch(`${base}${path}`, { ...init, headers: { ...headers, ...(init.headers ?? {}) } });
     const body = (await response.json().catch(() => ({}))) as T & { error?: { code: string; message: string } };
+    // A missing or wrong token is never reported as something else (an empty model list, "not installed").
+    if (response.status === 401) throw new RunRefused('UNAUTHORIZED', NOT_AUTHORISED);
     if (!response.ok) {
       throw new RunRefused(body.error?.code ?? `HTTP_${response.status}`, body.error?.message ?? response.statusText);
     }
@@ -146,6 +161,7 @@ export function createServerRunClient(settings: ServerSettings): ServerRunClient
   return {
     target: 'server',
     async submit(graph) {
+      if (status.state === 'refused') throw new RunRefused(status.code, status.message);
       if (!socket.connected) throw new RunRefused('NOT_READY', `not connected to ${base}`);
       submitsInFlight++;
       let ack: Ack & { runId?: string };
@@ -186,7 +202,22 @@ export function createServerRunClient(settings: ServerSettings): ServerRunClient
       });
       return result.name;
     },
-    listModels: () => rest<ModelListing[]>('/api/models'),
+    async listModels(): Promise<ModelList> {
+      try {
+        return { models: await rest<ModelListing[]>('/api/models') };
+      } catch (cause) {
+        const refused = cause instanceof RunRefused ? cause : new RunRefused('NOT_READY', String(cause));
+        return { models: [], problem: { code: refused.code, message: refused.message } };
+      }
+    },
+    modelCatalogue: async () => (await rest<{ models: CatalogueModel[] }>('/api/models/catalogue')).models,
+    installModel: async (name) =>
+      (await rest<{ install: InstallState }>(`/api/models/${encodeURIComponent(name)}/install`, { method: 'POST' }))
+        .install,
+    onModelInstall(listener) {
+      installListeners.add(listener);
+      return () => installListeners.delete(listener);
+    },
     onStatus(listener) {
       statusListeners.add(listener);
       listener(status);

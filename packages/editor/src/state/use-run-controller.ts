@@ -1,10 +1,10 @@
+import { sniffImageFormat } from '@coser/nodes';
 import type { GraphFile } from '@coser/runtime';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { type RunClient, RunRefused } from '../run/run-client';
+import { type ModelList, type RunClient, RunRefused } from '../run/run-client';
 import { IDLE_RUN, isActive, type RunState, reduceRun, submittedRun } from '../run/run-state';
 import { createLocalRunClient, type RuntimeWorker } from '../run/runtime-worker';
 import { type ConnectionStatus, createServerRunClient, type ServerRunClient } from '../run/server-client';
-import type { ModelListing } from '../worker/model-loader';
 import { withImagesOnServer } from './images-for-server';
 import { type EditorSettings, serverOrigin } from './settings';
 import { createStore, type Store } from './store';
@@ -16,11 +16,24 @@ export interface RunController {
   client: RunClient;
   runStore: Store<RunState>;
   connection: ConnectionStatus | undefined;
-  models: ModelListing[];
+  /** The models the pickers list, and why the list is short when it is (e.g. the token was refused). */
+  models: ModelList;
+  /** Lists the models again (after an install), here and in the worker. */
+  refreshModels(): void;
   start(graph: GraphFile): Promise<void>;
   cancel(): Promise<void>;
+  /**
+   * Forgets the current run's badges, errors and results (a new graph was opened); a run still going is
+   * cancelled first, so its late events cannot paint over the new graph.
+   */
+  reset(): void;
   /** Blob URLs of images uploaded in this session, by the param value that names them (for the before image). */
   uploads: Map<string, string>;
+  /**
+   * Makes a dropped or picked image available to runs; resolves with the value for Load Image's `path`. Rejects,
+   * with a message naming the file, for anything but PNG, JPEG or WebP (on either target) and for an upload the
+   * server refuses (too large, corrupt).
+   */
   upload(file: File): Promise<string>;
 }
 
@@ -36,7 +49,8 @@ export function useRunController(
 ): RunController {
   const runStore = useMemo(() => createStore<RunState>(IDLE_RUN), []);
   const [connection, setConnection] = useState<ConnectionStatus | undefined>(undefined);
-  const [models, setModels] = useState<ModelListing[]>([]);
+  const [models, setModels] = useState<ModelList>({ models: [] });
+  const [modelsVersion, setModelsVersion] = useState(0);
   const uploads = useRef(new Map<string, string>()).current;
   /** Bytes of every image dropped into the editor (either target), by the param value that names it. */
   const images = useRef(new Map<string, Uint8Array>()).current;
@@ -85,13 +99,30 @@ export function useRunController(
     } else {
       setConnection(undefined);
     }
-    current.listModels().then(setModels, () => setModels([]));
     return () => {
       unsubscribe();
       unStatus?.();
       current.dispose();
     };
   }, [settings.mode, settings.token, settings.clientKey, origin, worker, runStore]);
+
+  // The model list follows the target, and is fetched again after an install (modelsVersion).
+  useEffect(() => {
+    let stale = false;
+    void modelsVersion;
+    client.listModels().then(
+      (list) => !stale && setModels(list),
+      (cause: Error) => !stale && setModels({ models: [], problem: { code: 'NOT_READY', message: cause.message } }),
+    );
+    return () => {
+      stale = true;
+    };
+  }, [client, modelsVersion]);
+
+  const refreshModels = useCallback(() => {
+    worker.refreshModels();
+    setModelsVersion((v) => v + 1);
+  }, [worker]);
 
   const start = useCallback(
     async (graph: GraphFile) => {
@@ -112,6 +143,7 @@ export function useRunController(
           ...IDLE_RUN,
           status: 'error',
           error: { code: (refused?.code ?? 'INTERNAL') as 'INTERNAL', message: String((cause as Error).message) },
+          ...(refused?.diagnostics.length ? { diagnostics: refused.diagnostics } : {}),
         });
         report(refused ? `Run refused: ${refused.message}` : `Run failed to start: ${String(cause)}`, 'error');
       }
@@ -129,10 +161,29 @@ export function useRunController(
     }
   }, [client, runStore, report]);
 
+  const reset = useCallback(() => {
+    const { runId } = runStore.get();
+    if (isActive(runStore.get()) && runId) void client.cancel(runId).catch(() => undefined);
+    localStorage.removeItem(ACTIVE_RUN_KEY);
+    runStore.set(IDLE_RUN);
+  }, [client, runStore]);
+
   const upload = useCallback(
     async (file: File) => {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const name = await client.uploadImage(file.name, bytes);
+      const format = sniffImageFormat(bytes);
+      if (format !== 'png' && format !== 'jpeg' && format !== 'webp') {
+        throw new Error(
+          `${file.name} is not an image Load Image can read: ${format === 'unknown' ? 'its bytes are no known image format' : `it is ${format.toUpperCase()}`}; use PNG, JPEG or WebP`,
+        );
+      }
+      let name: string;
+      try {
+        name = await client.uploadImage(file.name, bytes);
+      } catch (cause) {
+        const refused = cause instanceof RunRefused ? `${cause.code}: ${cause.message}` : String(cause);
+        throw new Error(`${file.name} was refused by the server: ${refused}`);
+      }
       uploads.set(name, URL.createObjectURL(file));
       images.set(name, bytes);
       const stored = { id: name, bytes, type: file.type, savedAt: Date.now() };
@@ -167,5 +218,5 @@ export function useRunController(
     });
   }, [worker, uploads, images, namesOn]);
 
-  return { client, runStore, connection, models, start, cancel, uploads, upload };
+  return { client, runStore, connection, models, refreshModels, start, cancel, reset, uploads, upload };
 }

@@ -15,6 +15,7 @@ import { createWebBackend } from '@coser/runtime/backend-web';
 import * as ort from 'onnxruntime-web';
 import { gpuGuardedBackend } from './gpu-guard';
 import { createModelLoader, type ModelLoader } from './model-loader';
+import { createPickedModelSets } from './picked-sets';
 import type { BackendChoice, FromWorker, KeptValue, ToWorker } from './protocol';
 import { withUploadSizes } from './upload-sizes';
 import { createWebHost, planarToRgba } from './web-host';
@@ -42,8 +43,9 @@ function startWorker(): void {
   const runs = new Map<string, AbortController>();
   let state: WorkerState | undefined;
   let currentRun: string | undefined;
-  /** Model files the user picked; they outlive a change of settings (a new model loader). */
-  const pickedModels = new Map<string, Uint8Array>();
+  /** Model files the user picked, by the name they run under; they outlive a change of settings (a new loader). */
+  const pickedModels = new Map<string, { bytes: Uint8Array; entry: Record<string, unknown> }>();
+  const modelSets = createPickedModelSets();
   /** Set once WebGPU raised a validation error: "auto" uses WASM from then on. */
   let gpuBroken = false;
   // One host for the worker's life: uploads survive a change of settings; models come from the current loader.
@@ -54,6 +56,7 @@ function startWorker(): void {
         return state.models.resolve(name);
       },
     },
+    modelSets,
     onOutput: (name, bytes, mime) => {
       const runId = currentRun;
       if (runId)
@@ -77,7 +80,7 @@ function startWorker(): void {
             builtIn: MODEL_CATALOGUE.map((entry) => ({ ...entry })),
             ...(message.token ? { token: message.token } : {}),
           });
-          for (const [name, bytes] of pickedModels) models.addLocalFile(name, bytes);
+          for (const [name, picked] of pickedModels) models.addLocalFile(name, picked.bytes, picked.entry);
           const previous = state;
           state = {
             models,
@@ -100,15 +103,28 @@ function startWorker(): void {
         case 'upload':
           host.addUpload(message.id, message.bytes);
           break;
-        case 'model-file':
-          pickedModels.set(message.name, message.bytes);
-          state?.models.addLocalFile(message.name, message.bytes);
+        case 'model-file': {
+          const models = state?.models;
+          if (!models) break;
+          void models.adoptPickedFile(message.name, message.fileName, message.bytes).then(({ entry, ...result }) => {
+            pickedModels.set(result.name, { bytes: message.bytes, entry });
+            post({ type: 'model-file', requestId: message.requestId, result });
+          });
           break;
-        case 'list-models':
-          void (state?.models.list() ?? Promise.resolve([])).then((models) =>
-            post({ type: 'models', requestId: message.requestId, models }),
+        }
+        case 'model-set':
+          modelSets.add(message.name, message.files);
+          break;
+        case 'refresh-models':
+          state?.models.refresh();
+          break;
+        case 'list-models': {
+          const models = state?.models;
+          void Promise.all([models?.list() ?? [], models?.problem()]).then(([list, problem]) =>
+            post({ type: 'models', requestId: message.requestId, models: list, ...(problem ? { problem } : {}) }),
           );
           break;
+        }
         case 'run':
           if (state) void run(state, message.runId, message.graph, message.keep);
           break;

@@ -1,5 +1,7 @@
+import { readOnnxSummary } from '@coser/nodes';
 import type { ResolvedModel } from '@coser/runtime';
 import { CoserError } from '@coser/runtime';
+import { NOT_AUTHORISED } from '../run/server-models';
 import type { WebModelResolver } from './web-host';
 
 /** A model as `GET /api/models` lists it: its manifest name plus the manifest entry's fields. */
@@ -18,11 +20,37 @@ export interface ModelLoaderOptions {
   fetch?: typeof fetch;
 }
 
+/** What became of a model file the user picked for a named model. */
+export interface PickedModel {
+  /** The name it runs under: the named model's when the file is that model, else the file's own name. */
+  name: string;
+  /** The file is the named model (same sha256 as the manifest the listing gave). */
+  matched: boolean;
+  sha256: string;
+  /** Why it does not run as the named model (absent when it does). */
+  reason?: string;
+}
+
 /** The worker's model resolver: server listing + downloads, files the user picked, and a cache of both. */
 export interface ModelLoader extends WebModelResolver {
-  /** A model file the user picked from disk; it wins over the server's copy of the same name. */
+  /** A model file the user picked from disk, kept under `name` (it wins over the server's copy of that name). */
   addLocalFile(name: string, bytes: Uint8Array, entry?: Record<string, unknown>): void;
+  /**
+   * A model file picked for the model `name`: checked against that model's known sha256 (from the listing's
+   * manifest entries). The same file runs as that model; any other file runs under its own file name, with an
+   * entry made from its ONNX metadata (scale and range, when `coser models add` wrote them) over the named
+   * model's, so provenance records what actually ran.
+   */
+  adoptPickedFile(
+    name: string,
+    fileName: string,
+    bytes: Uint8Array,
+  ): Promise<PickedModel & { entry: Record<string, unknown> }>;
   list(): Promise<ModelListing[]>;
+  /** Why the listing is only the built-in catalogue (e.g. the server refused the token), if it is. */
+  problem(): Promise<{ code: string; message: string } | undefined>;
+  /** Forgets the listing (after an install), so the next list or resolve asks the server again. */
+  refresh(): void;
 }
 
 const CACHE_NAME = 'coser-models-v1';
@@ -36,12 +64,15 @@ export function createModelLoader(options: ModelLoaderOptions): ModelLoader {
   const local = new Map<string, { bytes: Uint8Array; entry?: Record<string, unknown> }>();
   const loaded = new Map<string, Promise<ResolvedModel>>();
   let listing: Promise<ModelListing[]> | undefined;
+  let listProblem: { code: string; message: string } | undefined;
   const base = options.baseUrl.replace(/\/+$/, '');
   const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
 
   async function fetchList(): Promise<ModelListing[]> {
+    listProblem = undefined;
     try {
       const response = await doFetch(`${base}/api/models`, { headers });
+      if (response.status === 401) listProblem = { code: 'UNAUTHORIZED', message: NOT_AUTHORISED };
       if (!response.ok) return [...(options.builtIn ?? [])];
       const body = (await response.json()) as unknown;
       const items = Array.isArray(body) ? body : [];
@@ -72,6 +103,7 @@ export function createModelLoader(options: ModelLoaderOptions): ModelLoader {
       } catch (cause) {
         throw new CoserError('MODEL_MISSING', `model "${name}" could not be downloaded from ${base}`, {}, { cause });
       }
+      if (response.status === 401) throw new CoserError('UNAUTHORIZED', NOT_AUTHORISED);
       if (!response.ok) {
         throw new CoserError(
           'MODEL_MISSING',
@@ -93,9 +125,41 @@ export function createModelLoader(options: ModelLoaderOptions): ModelLoader {
       local.set(name, { bytes, ...(entry ? { entry } : {}) });
       loaded.delete(name);
     },
-    list: () => {
-      listing ??= fetchList();
-      return listing;
+    async adoptPickedFile(name, fileName, bytes) {
+      const sha256 = await sha256Hex(bytes);
+      const known = name ? await entryOf(name) : undefined;
+      if (known?.sha256 === sha256) {
+        local.set(name, { bytes, entry: known });
+        loaded.delete(name);
+        return { name, matched: true, sha256, entry: known };
+      }
+      const own = pickedFileName(fileName);
+      const entry = pickedEntry(own, bytes, known, sha256);
+      local.set(own, { bytes, entry });
+      loaded.delete(own);
+      const reason = !name
+        ? undefined
+        : known?.sha256
+          ? `its sha256 ${sha256.slice(0, 12)} is not ${name}'s (${known.sha256.slice(0, 12)})`
+          : `no sha256 of ${name} is known here to check it against (install it on the server to have one)`;
+      return { name: own, matched: false, sha256, entry, ...(reason ? { reason } : {}) };
+    },
+    async list() {
+      const listed = await (listing ??= fetchList());
+      // Files picked under their own names are models of this tab too: pickers list them as available.
+      const names = new Set(listed.map((m) => m.name));
+      const picked = [...local]
+        .filter(([name, p]) => !names.has(name) && p.entry)
+        .map(([name, p]) => ({ ...p.entry, name }) as ModelListing);
+      return [...listed, ...picked];
+    },
+    async problem() {
+      await (listing ??= fetchList());
+      return listProblem;
+    },
+    refresh() {
+      listing = undefined;
+      for (const name of [...loaded.keys()]) if (!local.has(name)) loaded.delete(name);
     },
     resolve(name) {
       const picked = local.get(name);
@@ -119,6 +183,45 @@ export function createModelLoader(options: ModelLoaderOptions): ModelLoader {
       return pending;
     },
   };
+}
+
+/** A picked file's own model name: its file name, kept as typed apart from unsafe characters (`my-x4.onnx`). */
+export function pickedFileName(fileName: string): string {
+  const base = fileName.split(/[\\/]/).pop() ?? '';
+  const cleaned = base
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(-100);
+  const name = cleaned || 'model.onnx';
+  return name.toLowerCase().endsWith('.onnx') ? name : `${name}.onnx`;
+}
+
+/**
+ * The manifest entry of a picked file that is not the named model: the named model's facts (the user picked it for
+ * that node) overridden by what the file says about itself: the ONNX metadata `coser models add` writes
+ * (`coser.scale`, `coser.inputRange`) and its first input and output names.
+ */
+function pickedEntry(
+  name: string,
+  bytes: Uint8Array,
+  named: ModelListing | undefined,
+  sha256: string,
+): Record<string, unknown> {
+  const entry: Record<string, unknown> = { task: 'super-resolution', channels: 3, ...(named ?? {}), name, sha256 };
+  delete entry['file'];
+  try {
+    const summary = readOnnxSummary(bytes);
+    const scale = Number(summary.metadata['coser.scale']);
+    const range = Number(summary.metadata['coser.inputRange']);
+    if (Number.isInteger(scale) && scale >= 1) entry['scale'] = scale;
+    if (range === 1 || range === 255) entry['inputRange'] = range;
+    const input = summary.inputs[0]?.name;
+    const output = summary.outputs[0]?.name;
+    if (input && output) entry['io'] = { input, output };
+  } catch {
+    // Not a readable ONNX file: loading it reports MODEL_CORRUPT with onnxruntime's own words.
+  }
+  return entry;
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {

@@ -1,5 +1,5 @@
 import type { CatalogEntry, Diagnostic, GraphFile, ImageBuffer, RunEvent, StaticInfo } from '@coser/runtime';
-import type { ModelListing } from './model-loader';
+import type { ModelListing, PickedModel } from './model-loader';
 
 /** Which onnxruntime-web execution provider local runs use. */
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
@@ -9,8 +9,13 @@ export type ToWorker =
   | { type: 'init'; modelsBaseUrl: string; token?: string; backend: BackendChoice; maxPixels?: number }
   | { type: 'analyze'; requestId: number; graph: GraphFile }
   | { type: 'upload'; id: string; bytes: Uint8Array }
-  | { type: 'model-file'; name: string; bytes: Uint8Array }
+  /** A model file picked for the model `name`; answered with `model-file` (what it runs as). */
+  | { type: 'model-file'; requestId: number; name: string; fileName: string; bytes: Uint8Array }
+  /** A CoSeR model-set folder opened on this device (its top-level files). */
+  | { type: 'model-set'; name: string; files: File[] }
   | { type: 'list-models'; requestId: number }
+  /** The server's models changed (an install): list them again. */
+  | { type: 'refresh-models' }
   /** `keep` lists node ids whose image outputs are posted back as float data (comparisons, tests). */
   | { type: 'run'; runId: string; graph: GraphFile; keep?: string[] }
   | { type: 'cancel'; runId: string };
@@ -23,7 +28,9 @@ export type FromWorker =
   | { type: 'ready'; catalog: CatalogEntry[] }
   | { type: 'backend'; name: string; threads: number }
   | { type: 'analysis'; requestId: number; diagnostics: Diagnostic[]; staticInfo: StaticInfoMap }
-  | { type: 'models'; requestId: number; models: ModelListing[] }
+  /** `problem`: why only the built-in catalogue is listed (e.g. UNAUTHORIZED). */
+  | { type: 'models'; requestId: number; models: ModelListing[]; problem?: { code: string; message: string } }
+  | { type: 'model-file'; requestId: number; result: PickedModel }
   | { type: 'event'; event: Exclude<RunEvent, { type: 'node:preview' }> }
   | { type: 'preview'; runId: string; node: string; png: Blob; width: number; height: number }
   | { type: 'file'; runId: string; name: string; blob: Blob }

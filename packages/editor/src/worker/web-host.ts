@@ -19,6 +19,8 @@ export interface WebModelResolver {
 
 export interface WebHostOptions {
   models: WebModelResolver;
+  /** CoSeR model-set folders opened on this device (`resolveModelFile`); without it the host has none. */
+  modelSets?: { resolve(set: string, file: string): Promise<ResolvedModel> };
   /** Called for each file a run writes (Save Image); the worker posts it to the UI. */
   onOutput(name: string, bytes: Uint8Array, mime: string): void;
   /** Largest input a node may read, in bytes. */
@@ -103,6 +105,7 @@ export function createWebHost(options: WebHostOptions): WebHost {
     decodeImage: (bytes, decodeOptions) => decodeImage(bytes, decodeOptions),
     encodeImage: (image, format, encodeOptions) => encodeImage(image, format, encodeOptions),
     resolveModel: (name) => options.models.resolve(name),
+    ...(options.modelSets ? { resolveModelFile: options.modelSets.resolve } : {}),
   };
 }
 

@@ -64,6 +64,11 @@ export const modelSetManifestSchema = z
     description: z.string().max(10_000).optional(),
     /** Width C of the token space (1024 for OpenCLIP ViT-H). */
     tokenWidth: z.number().int().positive().max(65536),
+    /**
+     * True for random-weight contract models (`coser models contract-set`): they fit the contract but restore
+     * nothing. Images they make carry a note saying so (results, provenance).
+     */
+    contract: z.boolean().optional(),
     files: z.record(
       z.string().regex(/^[A-Za-z0-9_.-]+$/, 'file names are plain names inside the set folder'),
       z.discriminatedUnion('kind', [onnxEntrySchema, tensorEntrySchema, dataEntrySchema]),

@@ -1,6 +1,6 @@
 import { defineNode, port } from '@coser/runtime';
 import { z } from 'zod';
-import { runStage, withStage } from './stage';
+import { runStage, setMeta, withStage } from './stage';
 import { checkOutputSize, imageTensor, SR_SCALE, tensorImage } from './tensors';
 
 /** CoSeR's pre-SR network (MSRResNet x4): a quick upscale whose output the cognitive encoder looks at. */
@@ -29,6 +29,6 @@ export const preSr = defineNode({
       'presr.onnx',
       async (s) => (await runStage(ctx, s, { lr: imageTensor(image) }, ['sr'])).sr,
     );
-    return { image: { ...tensorImage(out), ...(image.meta ? { meta: image.meta } : {}) } };
+    return { image: { ...tensorImage(out), meta: { ...image.meta, ...setMeta(set, ['presr.onnx'], image.meta) } } };
   },
 });

@@ -155,6 +155,31 @@ export function setProvenance(set: ModelSetRef, files: readonly CoserFileName[])
   });
 }
 
+/**
+ * Provenance of an image a set produced, as image meta: the set's files by name and sha256 after those the input
+ * already had, and, for a contract set, the note that its pixels mean nothing.
+ */
+export function setMeta(
+  set: ModelSetRef,
+  files: readonly CoserFileName[],
+  from: ImageMeta | undefined,
+): Pick<ImageMeta, 'models' | 'notes'> {
+  const notes = [...(from?.notes ?? [])];
+  const note = contractNote(set);
+  if (note && !notes.includes(note)) notes.push(note);
+  return {
+    models: [...(from?.models ?? []), ...setProvenance(set, files)],
+    ...(notes.length ? { notes } : {}),
+  };
+}
+
+/** What an image made by a contract set must say about itself (undefined for a real set). */
+export function contractNote(set: ModelSetRef): string | undefined {
+  const manifest = setManifest(set);
+  if (!manifest.contract) return undefined;
+  return `made by contract models (model set '${manifest.name}'): random weights that fit the ONNX contract but restore nothing, so these pixels are meaningless by design; real CoSeR weights: ${EXPORT_DOCS}`;
+}
+
 /** The files a full CoSeR restoration runs (for provenance). */
 export const PIPELINE_FILES: readonly CoserFileName[] = [
   'presr.onnx',

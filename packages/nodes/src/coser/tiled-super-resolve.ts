@@ -8,7 +8,7 @@ import { COGNITIVE_TOKENS, type CoserFileName, TEXT_TOKENS, VAE_FACTOR } from '.
 import { diffuse, samplingParams } from './diffuse';
 import { aiaEps } from './guided-eps';
 import { MAX_SEED } from './rng';
-import { PIPELINE_FILES, setProvenance, withStage } from './stage';
+import { PIPELINE_FILES, setMeta, withStage } from './stage';
 import {
   bicubicSigned,
   checkOutputSize,
@@ -235,7 +235,7 @@ export const tiledSuperResolve = defineNode({
       params.decoder === 'cfw' ? ['cfw_features.onnx', 'cfw_decoder.onnx'] : ['vae_decoder.onnx'];
     const meta: ImageMeta = {
       ...image.meta,
-      models: [...(image.meta?.models ?? []), ...setProvenance(set, [...PIPELINE_FILES, ...decoders])],
+      ...setMeta(set, [...PIPELINE_FILES, ...decoders], image.meta),
       seeds: patches.map((_, i) => seedOf(i)),
       tiles: { size: params.tileSize, overlap: params.tileOverlap },
     };

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { type CoserColorFix, colorFixParams, colorFixSigned } from './color-fix';
 import type { CoserFileName } from './contract';
 import { LATENT_SCALE, VAE_FACTOR } from './contract';
-import { PIPELINE_FILES, runStage, type StageContext, setProvenance, withStage } from './stage';
+import { PIPELINE_FILES, runStage, type StageContext, setMeta, withStage } from './stage';
 import { bicubicSigned, cropTopLeft, imageTensor, latentDims, SR_SCALE, tensorImage, upscaledInput } from './tensors';
 
 /** Decoder choice: StableSR's CFW decoder (fuses LR encoder features) or the plain SD decoder. */
@@ -114,9 +114,8 @@ export const vaeDecode = defineNode({
     const raw = await decodeLatent(ctx, set, latent, { ...params, ...(lr ? { lrPixels: upscaledInput(lr) } : {}) });
     const decoders: CoserFileName[] =
       params.decoder === 'cfw' ? ['cfw_features.onnx', 'cfw_decoder.onnx'] : ['vae_decoder.onnx'];
-    const models = setProvenance(set, [...PIPELINE_FILES, ...decoders]);
     const cropped = lr ? cropTopLeft(raw, lr.width * SR_SCALE, lr.height * SR_SCALE) : raw;
     const out = finishDecoded(cropped, lr ? bicubicSigned(lr) : undefined, params.colorFix);
-    return { image: { ...out, meta: { ...lr?.meta, models: [...(lr?.meta?.models ?? []), ...models] } } };
+    return { image: { ...out, meta: { ...lr?.meta, ...setMeta(set, [...PIPELINE_FILES, ...decoders], lr?.meta) } } };
   },
 });

@@ -5,21 +5,29 @@ import { resampleImage } from '../lib/resample';
 
 const params = z.object({
   mode: z.enum(['scale', 'size']).default('scale').describe('Resize by a factor (scale) or to a size (size)'),
-  scale: z.number().min(0.01).max(16).default(2).describe('Factor applied to both sides (mode "scale")'),
+  scale: z
+    .number()
+    .min(0.01)
+    .max(16)
+    .default(2)
+    .describe('Factor applied to both sides (mode "scale")')
+    .meta({ appliesWhen: { mode: ['scale'] } }),
   width: z
     .number()
     .int()
     .min(0)
     .max(65536)
     .default(0)
-    .describe('Output width in pixels (mode "size"); 0 keeps the aspect ratio from the height'),
+    .describe('Output width in pixels (mode "size"); 0 keeps the aspect ratio from the height')
+    .meta({ appliesWhen: { mode: ['size'] } }),
   height: z
     .number()
     .int()
     .min(0)
     .max(65536)
     .default(0)
-    .describe('Output height in pixels (mode "size"); 0 keeps the aspect ratio from the width'),
+    .describe('Output height in pixels (mode "size"); 0 keeps the aspect ratio from the width')
+    .meta({ appliesWhen: { mode: ['size'] } }),
   filter: z
     .enum(['nearest', 'bilinear', 'bicubic', 'lanczos'])
     .default('bicubic')

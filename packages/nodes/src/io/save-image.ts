@@ -13,6 +13,8 @@ export interface Provenance {
   models: { name: string; sha256: string }[];
   seeds: number[];
   tiles?: { size: number; overlap: number };
+  /** The image's `meta.notes` (e.g. made by contract models), when it has any. */
+  notes?: string[];
   backend: string;
   date: string;
 }
@@ -34,6 +36,7 @@ export function buildProvenance(image: ImageBuffer, ctx: ExecuteContext): Proven
     models: [...(meta.models ?? [])],
     seeds: [...(meta.seeds ?? [])],
     ...(meta.tiles ? { tiles: meta.tiles } : {}),
+    ...(meta.notes?.length ? { notes: [...meta.notes] } : {}),
     backend: ctx.backend.name,
     date: new Date().toISOString(),
   };
@@ -84,11 +87,19 @@ export const saveImage = defineNode({
       .describe('Output file name; {name} is the input image name (or "output"), {node} this node id')
       .meta({ widget: 'output-name' }),
     format: z.enum(['png', 'jpeg', 'webp']).default('png').describe('File format'),
-    quality: z.number().int().min(1).max(100).default(95).describe('JPEG/WebP quality (1-100)'),
+    quality: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(95)
+      .describe('JPEG/WebP quality (1-100)')
+      .meta({ appliesWhen: { format: ['jpeg', 'webp'] } }),
     bitDepth: z
       .union([z.literal(8), z.literal(16)])
       .default(8)
-      .describe('PNG bits per channel (16 keeps more precision)'),
+      .describe('PNG bits per channel (16 keeps more precision)')
+      .meta({ appliesWhen: { format: ['png'] } }),
   }),
   output: true,
   volatile: true,
@@ -108,6 +119,7 @@ export const saveImage = defineNode({
     });
     ctx.throwIfCancelled();
     const written = await ctx.host.writeOutput(name, bytes);
-    return { file: { path: written, format: params.format } };
+    const notes = image.meta?.notes;
+    return { file: { path: written, format: params.format, ...(notes?.length ? { notes: [...notes] } : {}) } };
   },
 });

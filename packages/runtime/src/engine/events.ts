@@ -1,10 +1,13 @@
 import type { ErrorCode } from '../errors';
 import type { ImageBuffer } from '../image/image-buffer';
 
-/** A JSON-safe summary of a node's output value, reported in `run:done`. */
+/**
+ * A JSON-safe summary of a node's output value, reported in `run:done`. Images and files carry the image's `notes`
+ * (`ImageMeta.notes`: what a viewer must know about how it was made) when it has any.
+ */
 export type OutputSummary =
-  | { kind: 'image'; width: number; height: number; channels: number }
-  | { kind: 'file'; path: string; format?: string; width?: number; height?: number }
+  | { kind: 'image'; width: number; height: number; channels: number; notes?: string[] }
+  | { kind: 'file'; path: string; format?: string; width?: number; height?: number; notes?: string[] }
   | { kind: 'number'; value: number }
   | { kind: 'text'; value: string }
   | { kind: 'metrics'; values: Record<string, number> }

@@ -10,11 +10,13 @@ export function summarizeValue(kind: PortKind, value: unknown): OutputSummary {
   switch (kind) {
     case 'image':
       if (record && typeof record['width'] === 'number' && typeof record['height'] === 'number') {
+        const meta = record['meta'] as { notes?: unknown } | undefined;
         return {
           kind: 'image',
           width: record['width'],
           height: record['height'],
           channels: typeof record['channels'] === 'number' ? record['channels'] : 0,
+          ...notesOf(meta?.notes),
         };
       }
       break;
@@ -26,6 +28,7 @@ export function summarizeValue(kind: PortKind, value: unknown): OutputSummary {
           ...(typeof record['format'] === 'string' ? { format: record['format'] } : {}),
           ...(typeof record['width'] === 'number' ? { width: record['width'] } : {}),
           ...(typeof record['height'] === 'number' ? { height: record['height'] } : {}),
+          ...notesOf(record['notes']),
         };
       }
       break;
@@ -56,4 +59,10 @@ export function summarizeValue(kind: PortKind, value: unknown): OutputSummary {
       break;
   }
   return { kind: 'other', description: value === undefined ? 'nothing' : `${kind} value` };
+}
+
+/** `{ notes }` when `value` is a non-empty list of strings, else nothing. */
+function notesOf(value: unknown): { notes?: string[] } {
+  const notes = Array.isArray(value) ? value.filter((n): n is string => typeof n === 'string') : [];
+  return notes.length > 0 ? { notes } : {};
 }

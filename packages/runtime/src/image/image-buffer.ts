@@ -21,6 +21,11 @@ export interface ImageMeta {
   tiles?: { size: number; overlap: number };
   /** The file name (base name, no folder) of the input this image came from, for output naming. */
   sourceName?: string;
+  /**
+   * What whoever looks at the image must know about how it was made (e.g. "made by random-weight contract models:
+   * meaningless pixels by design"): shown with run results and recorded in saved outputs' provenance.
+   */
+  notes?: readonly string[];
 }
 
 export function createImage(
@@ -51,10 +56,12 @@ export function mergeMeta(...metas: (ImageMeta | undefined)[]): ImageMeta | unde
   const seeds = present.flatMap((m) => m.seeds ?? []);
   const tiles = present.find((m) => m.tiles)?.tiles;
   const sourceName = present.find((m) => m.sourceName)?.sourceName;
+  const notes = [...new Set(present.flatMap((m) => m.notes ?? []))];
   return {
     ...(models.length ? { models } : {}),
     ...(seeds.length ? { seeds } : {}),
     ...(tiles ? { tiles } : {}),
     ...(sourceName ? { sourceName } : {}),
+    ...(notes.length ? { notes } : {}),
   };
 }

@@ -19,6 +19,7 @@ import {
   securityHeaders,
   tokenGuard,
 } from './http/security';
+import { ModelInstalls } from './model-installs';
 import type { RunQueue } from './queue/run-queue';
 import { SqliteRunQueue } from './queue/sqlite-run-queue';
 import type { RunEngine } from './run-engine';
@@ -137,6 +138,7 @@ export async function createServer(options: CreateServerOptions): Promise<CoserS
     log,
   };
   const scheduler = options.createScheduler?.(schedulerOptions) ?? new RunScheduler(schedulerOptions);
+  const installs = new ModelInstalls(engine, log);
 
   // Filled once the port is known (port 0 picks one at listen).
   const allowed = new Set<string>();
@@ -171,6 +173,7 @@ export async function createServer(options: CreateServerOptions): Promise<CoserS
     createApiRouter({
       scheduler,
       engine,
+      installs,
       uploadsDir,
       runsDir,
       presetsDir: options.presetsDir ?? join(REPO_ROOT, 'graphs'),
@@ -234,6 +237,8 @@ export async function createServer(options: CreateServerOptions): Promise<CoserS
     cors: { origin: [...allowed], credentials: false },
   });
   const detach = attachSocketProtocol(io, { scheduler, token, log, ...options.socket });
+  // Every connected client (all hold the token) hears about installs, so each editor refreshes its model lists.
+  const detachInstalls = installs.onChange((state) => io.emit('model:install', state));
   const recovered = await scheduler.start();
   if (recovered.interrupted.length > 0) log(`${recovered.interrupted.length} run(s) were interrupted by the last stop`);
 
@@ -255,6 +260,7 @@ export async function createServer(options: CreateServerOptions): Promise<CoserS
         const httpClosed = new Promise<void>((done) => httpServer.close(() => done()));
         await scheduler.shutdown(closeOptions.graceMs ?? 0);
         detach();
+        detachInstalls();
         io.disconnectSockets(true);
         await new Promise<void>((done) => io.close(() => done()));
         httpServer.closeAllConnections();

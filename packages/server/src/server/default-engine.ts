@@ -1,7 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { createDefaultRegistry } from '@coser/nodes';
-import { createModelStore } from '@coser/nodes/node';
+import { type CatalogueModel, createDefaultRegistry } from '@coser/nodes';
+import { createModelStore, INSTALL_STEPS } from '@coser/nodes/node';
 import {
   applyGraphInputs,
   CoserError,
@@ -94,6 +94,31 @@ export function createDefaultEngine(options: DefaultEngineOptions): RunEngine {
     async listModels() {
       const listings = await store.list();
       return listings.flatMap((l): ModelInfo[] => (l.installed ? [{ ...l.installed, name: l.name }] : []));
+    },
+
+    async catalogue() {
+      return (await store.list()).map(
+        (l): CatalogueModel => ({
+          name: l.name,
+          title: l.entry.title,
+          description: l.entry.description,
+          scale: l.entry.scale,
+          licence: l.entry.licence,
+          downloadMB: l.entry.downloadMB,
+          default: l.entry.default,
+          inCatalogue: l.inCatalogue,
+          installed: l.installed !== undefined,
+          ...(l.installed ? { sizeBytes: l.installed.sizeBytes, sha256: l.installed.sha256 } : {}),
+        }),
+      );
+    },
+
+    async installModel(name, { log, onProgress }) {
+      const record = await store.add(name, {
+        log,
+        onStep: (step) => onProgress({ step, index: INSTALL_STEPS.indexOf(step) + 1, count: INSTALL_STEPS.length }),
+      });
+      return { ...record, name: record.name };
     },
 
     async modelFile(name) {

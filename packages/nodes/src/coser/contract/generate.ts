@@ -29,6 +29,7 @@ export async function writeContractModelSet(
       `Random-weight contract models (channels ${options.channels ?? 8}, token width ${options.tokens ?? 16}, ` +
       `seed ${options.seed ?? 0}) for tests and benchmarks: they fit the contract but restore nothing.`,
     tokenWidth: options.tokens ?? 16,
+    contract: true,
     files: {},
   };
   for (const [name, file] of files) {

@@ -1,7 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { ModelStore } from '@coser/nodes/node';
 import {
   applyGraphInputs,
+  type CatalogEntry,
   CoserError,
   type Diagnostic,
   type GraphFile,
@@ -33,6 +35,7 @@ interface RunFlags {
   maxPixels?: number;
   server?: string;
   token?: string;
+  installModels?: boolean;
 }
 
 /** `coser run GRAPH [--input NAME=PATH]... [--set NODE.PARAM=VALUE]... [--output DIR] ...` */
@@ -49,6 +52,7 @@ export function registerRunCommand(program: Command): void {
     .option('--max-pixels <n>', 'largest image (width x height) a node may read or produce', parsePositiveInteger)
     .option('--server <url>', 'run on a coser server instead of here (inputs are uploaded, outputs downloaded)')
     .option('--token <token>', 'the server token (default: $COSER_TOKEN)')
+    .option('--install-models', 'first install the catalogue models the graph names that are not installed yet')
     .action(async (graph: string, flags: RunFlags) => {
       process.exitCode = await runCommand(graph, flags);
     });
@@ -62,8 +66,10 @@ async function runCommand(graphArg: string, flags: RunFlags): Promise<number> {
   const inputs = parseInputFlags(flags.input);
   const token = flags.token ?? process.env['COSER_TOKEN'];
   if (flags.server !== undefined) {
-    if (flags.models !== undefined || flags.maxPixels !== undefined) {
-      throw usageError('--models and --max-pixels set up local runs; a server uses its own');
+    if (flags.models !== undefined || flags.maxPixels !== undefined || flags.installModels) {
+      throw usageError(
+        '--models, --max-pixels and --install-models set up local runs; a server uses its own (install there with its editor or POST /api/models/NAME/install)',
+      );
     }
     if (!token) throw usageError('--server needs --token TOKEN (or COSER_TOKEN); `coser serve` prints it');
   }
@@ -136,12 +142,18 @@ async function runLocal(run: LocalRun, controller: AbortController): Promise<Ite
   const first = plan.items[0];
   if (!first) throw new CoserError('INTERNAL', 'no run was planned');
   // The environment (sharp, the model store) is imported only now: `coser run --help` and usage errors stay fast.
-  const { createLocalEnvironment } = await import('../../environment');
+  const [{ createLocalEnvironment, defaultModelsDir }, { createModelStore }] = await Promise.all([
+    import('../../environment'),
+    import('@coser/nodes/node'),
+  ]);
+  // One store for the installs and the run, so each model file is hashed once.
+  const store = createModelStore(flags.models ? path.resolve(cwd, flags.models) : defaultModelsDir());
   const env = createLocalEnvironment({
     outputDir: run.outputDir,
     inputRoots: [...plan.inputRoots, cwd, path.dirname(loaded.path)],
     protectedPaths: [...plan.protectedPaths, loaded.path],
-    ...(flags.models ? { modelsDir: path.resolve(cwd, flags.models) } : {}),
+    modelsDir: store.dir,
+    models: store,
     ...(flags.maxPixels ? { limits: { maxPixels: flags.maxPixels } } : {}),
   });
 
@@ -154,10 +166,26 @@ async function runLocal(run: LocalRun, controller: AbortController): Promise<Ite
   }
   const structural = validateGraph(applied.graph, env.registry);
   if (hasErrors(structural)) return invalid(structural, reporter, run.graphArg);
+  if (flags.installModels) await installGraphModels(applied.graph, env.registry.catalog(), store);
   try {
     return await runBatch({ graph: loaded.graph, items: plan.items, sets, env, reporter, signal: controller.signal });
   } finally {
     await env.backend.releaseAll();
+  }
+}
+
+/**
+ * `--install-models`: installs each catalogue model the graph names that is not installed yet, as
+ * `coser models add` does (progress lines on stderr), before anything runs. Names outside the catalogue are left to
+ * validation (MODEL_MISSING names the import command).
+ */
+async function installGraphModels(graph: GraphFile, catalog: CatalogEntry[], store: ModelStore): Promise<void> {
+  const { findCatalogueEntry, graphModelRefs } = await import('@coser/nodes');
+  const names = [...new Set(graphModelRefs(graph, catalog).map((ref) => ref.model))];
+  for (const name of names) {
+    if (!findCatalogueEntry(name) || (await store.get(name))) continue;
+    process.stderr.write(`coser: installing ${name} (named by the graph, not installed in ${store.dir})\n`);
+    await store.add(name, { log: (line) => process.stderr.write(`coser: ${line}\n`) });
   }
 }
 

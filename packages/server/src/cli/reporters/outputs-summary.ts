@@ -24,6 +24,8 @@ export function formatOutcomes(outcomes: readonly ItemOutcome[], cwd: string): s
           continue;
         }
         entries.push(`${node}.${portName}  ${describeOutput(summary, cwd)}`);
+        if (summary.kind === 'file' || summary.kind === 'image')
+          for (const note of summary.notes ?? []) entries.push(`  note: ${note}`);
       }
     }
     if (entries.length === 0) continue;

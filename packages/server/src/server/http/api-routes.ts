@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { CoserError, isCoserError } from '@coser/runtime';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { ModelInstalls } from '../model-installs';
 import type { RunEngine } from '../run-engine';
 import type { RunScheduler } from '../run-scheduler';
 import { RUN_STATUSES, type RunRecord, type RunStatus } from '../types';
@@ -14,6 +15,8 @@ import { resolveInside } from './safe-path';
 export interface ApiOptions {
   scheduler: RunScheduler;
   engine: RunEngine;
+  /** Model installs (`POST /api/models/:name/install`). */
+  installs: ModelInstalls;
   uploadsDir: string;
   runsDir: string;
   presetsDir: string;
@@ -117,6 +120,28 @@ export function createApiRouter(options: ApiOptions): Router {
   router.get(
     '/models',
     route(async (_req, res) => void res.json(await engine.listModels()), log),
+  );
+
+  router.get(
+    '/models/catalogue',
+    route(async (_req, res) => {
+      if (!engine.catalogue) throw new CoserError('NOT_READY', 'this server has no model manager');
+      const models = await engine.catalogue();
+      res.json({
+        models: models.map((m) => {
+          const install = options.installs.get(m.name);
+          return install ? { ...m, install } : m;
+        }),
+      });
+    }, log),
+  );
+
+  router.post(
+    '/models/:name/install',
+    route(async (req, res) => {
+      const install = await options.installs.start(String(req.params['name']));
+      res.status(202).json({ install });
+    }, log),
   );
 
   router.get(
