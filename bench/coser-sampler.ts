@@ -194,7 +194,7 @@ async function endToEnd(root: string) {
     { ...sampling(50), tiled: false, tileSize: 64, tileOverlap: 32 },
     ctx,
   );
-  await vaeDecode.execute({ set: inputs.set, latent, lr }, { decoder: 'cfw', fusion: 0.5 }, ctx);
+  await vaeDecode.execute({ set: inputs.set, latent, lr }, { decoder: 'cfw', fusion: 0.5, colorFix: 'none' }, ctx);
   const total = performance.now() - t0;
   console.log(
     `\n2. whole coser-x4 pipeline, 32 px LR, 50 + 50 steps, contract models: ${(total / 1000).toFixed(2)} s ` +

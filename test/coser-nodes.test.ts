@@ -5,11 +5,14 @@ import { createImage, float32Tensor, migrateNodeParams } from '@coser/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiaSample } from '../packages/nodes/src/coser/aia-sample';
 import { cognitiveEncode } from '../packages/nodes/src/coser/cognitive-encode';
+import { diffuse } from '../packages/nodes/src/coser/diffuse';
 import { generateReference } from '../packages/nodes/src/coser/generate-reference';
+import { aiaEps } from '../packages/nodes/src/coser/guided-eps';
 import { loadModelSet } from '../packages/nodes/src/coser/load-model-set';
 import { inspectModelSet } from '../packages/nodes/src/coser/model-set';
 import { preSr } from '../packages/nodes/src/coser/pre-sr';
 import { runStage, withStage } from '../packages/nodes/src/coser/stage';
+import { concatTokens } from '../packages/nodes/src/coser/tensors';
 import { textContext } from '../packages/nodes/src/coser/text-context';
 import { tiledSuperResolve } from '../packages/nodes/src/coser/tiled-super-resolve';
 import { vaeDecode } from '../packages/nodes/src/coser/vae-decode';
@@ -27,6 +30,19 @@ let zLr: Tensor<'float32'>;
 
 const sampling = { steps: 4, sampler: 'ddpm' as const, guidance: 3, seed: 5, previewEvery: 2 };
 const tiling = { tiled: false, tileSize: 64, tileOverlap: 32 };
+/** Tiled Diffusion SR's params with the defaults the tests start from (plain x4, CFW, no colour fix). */
+const tiledBase = {
+  ...sampling,
+  tileSize: 64,
+  tileOverlap: 32,
+  patchSize: 1280,
+  patchStride: 1000,
+  minShortSide: 0,
+  patchSeed: 'same' as const,
+  decoder: 'cfw' as const,
+  fusion: 0.5,
+  colorFix: 'none' as const,
+};
 
 beforeAll(async () => {
   fx = await contractModels();
@@ -63,7 +79,11 @@ describe('CoSeR stage nodes on a contract model set', () => {
     );
     expect(latent.dims).toEqual([1, 4, 8, 8]);
     for (const decoder of ['cfw', 'plain'] as const) {
-      const { image } = await vaeDecode.execute({ set, latent, lr }, { decoder, fusion: 0.5 }, ctx);
+      const { image } = await vaeDecode.execute(
+        { set, latent, lr },
+        { decoder, fusion: 0.5, colorFix: 'none' as const },
+        ctx,
+      );
       expect([image.width, image.height, image.channels]).toEqual([64, 64, 3]);
       expect(image.data.every((v) => v >= 0 && v <= 1)).toBe(true);
       // provenance: the set's files by name and sha256
@@ -83,7 +103,11 @@ describe('CoSeR stage nodes on a contract model set', () => {
     const odd = testImage(20, 12, 1);
     const { latent } = await vaeEncode.execute({ set, image: odd }, {}, ctx);
     expect(latent.dims).toEqual([1, 4, 8, 16]);
-    const { image } = await vaeDecode.execute({ set, latent, lr: odd }, { decoder: 'cfw', fusion: 0.5 }, ctx);
+    const { image } = await vaeDecode.execute(
+      { set, latent, lr: odd },
+      { decoder: 'cfw', fusion: 0.5, colorFix: 'none' as const },
+      ctx,
+    );
     expect([image.width, image.height]).toEqual([80, 48]);
   });
 
@@ -93,14 +117,7 @@ describe('CoSeR stage nodes on a contract model set', () => {
     await expect(vaeEncode.execute({ set, image: lr }, {}, capped)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
     await expect(preSr.execute({ set, image: lr }, {}, capped)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
     const params = {
-      ...sampling,
-      tileSize: 64,
-      tileOverlap: 32,
-      patchSize: 1280,
-      patchStride: 1000,
-      minShortSide: 0,
-      decoder: 'cfw' as const,
-      fusion: 0.5,
+      ...tiledBase,
     };
     await expect(tiledSuperResolve.execute({ set, image: lr, ...tokens }, params, capped)).rejects.toMatchObject({
       code: 'IMAGE_TOO_LARGE',
@@ -170,60 +187,73 @@ describe('CoSeR stage nodes on a contract model set', () => {
     expect(backend.open.size).toBe(0);
   });
 
-  it('tiled SR with one patch equals the stage pipeline with a zero reference', async () => {
+  it('tiled SR with one patch equals encode + one zero-reference chain (its own stream) + decode', async () => {
     const params = {
-      ...sampling,
-      tileSize: 64,
-      tileOverlap: 32,
-      patchSize: 1280,
-      patchStride: 1000,
-      minShortSide: 0,
-      decoder: 'cfw' as const,
-      fusion: 0.5,
+      ...tiledBase,
     };
     const { image: tiled } = await tiledSuperResolve.execute({ set, image: lr, ...tokens }, params, ctx);
     const zeroRef = await encodeLatent(ctx, set, createImage(64, 64, 3));
+    // The tiled mode (inference_tile.py) has no reference chain: its step noise follows x_T's directly.
+    const guidance = { cond: concatTokens(tokens.positive, tokens.cognitive), uncond: tokens.negative, scale: 3 };
+    const restored = await withStage(ctx, set, ['controlnet.onnx', 'unet_aia.onnx'], (controlnet, unet) =>
+      diffuse(ctx, {
+        params: sampling,
+        start: zLr.data,
+        width: 8,
+        height: 8,
+        label: 'restore',
+        predictEps: aiaEps(ctx, {
+          controlnet: controlnet!,
+          unet: unet!,
+          lr: zLr.data,
+          reference: zeroRef.data,
+          channels: 4,
+          width: 8,
+          height: 8,
+          guidance,
+        }),
+      }),
+    );
+    const { image: staged } = await vaeDecode.execute(
+      { set, latent: float32Tensor(zLr.dims, restored), lr },
+      { decoder: 'cfw', fusion: 0.5, colorFix: 'none' },
+      ctx,
+    );
+    expect(tiled.data).toEqual(staged.data);
+    // All-in-Attention Sample continues the stream after a reference chain's noise, so it differs.
     const { latent } = await aiaSample.execute(
       { set, latent: zLr, reference: zeroRef, ...tokens },
       { ...sampling, ...tiling },
       ctx,
     );
-    const { image: staged } = await vaeDecode.execute({ set, latent, lr }, { decoder: 'cfw', fusion: 0.5 }, ctx);
-    expect(tiled.data).toEqual(staged.data);
+    expect(latent.data).not.toEqual(restored);
   });
 
   it('tiled SR averages several pixel patches into the x4 image', async () => {
     const image = testImage(24, 20, 2);
     const params = {
-      ...sampling,
+      ...tiledBase,
       steps: 2,
       tileSize: 8,
       tileOverlap: 4,
       patchSize: 64,
       patchStride: 32,
-      minShortSide: 0,
-      decoder: 'cfw' as const,
-      fusion: 0.5,
     };
     const t = testContext(fx.host, backend);
     const { image: out } = await tiledSuperResolve.execute({ set, image, ...tokens }, params, t.ctx);
     expect([out.width, out.height]).toEqual([96, 80]);
     expect(out.data.every((v) => v >= 0 && v <= 1)).toBe(true);
-    // 128 x 128 padded -> 3 x 3 patches of 2 steps each
-    expect(t.progress.at(-1)).toMatchObject({ value: 18, max: 18 });
+    // 96 x 80 padded to 96 x 96 (a multiple of 32, as inference_tile.py) -> 2 x 2 patches of 2 steps each
+    expect(t.progress.at(-1)).toMatchObject({ value: 8, max: 8 });
   });
 
   it('diffuses a small image at a larger scale (short side up to minShortSide) and resizes it back to x4', async () => {
     const image = testImage(16, 12, 3);
     const params = {
-      ...sampling,
+      ...tiledBase,
       steps: 2,
-      tileSize: 64,
-      tileOverlap: 32,
       patchSize: 64,
       patchStride: 32,
-      decoder: 'cfw' as const,
-      fusion: 0.5,
     };
     const plain = testContext(fx.host, backend);
     const x4 = await tiledSuperResolve.execute({ set, image, ...tokens }, { ...params, minShortSide: 0 }, plain.ctx);
@@ -243,10 +273,83 @@ describe('CoSeR stage nodes on a contract model set', () => {
     expect(same.image.data).toEqual(x4.image.data);
   });
 
-  it('keeps graphs saved before minShortSide on plain x4 (params migration 1 -> 2)', () => {
+  it('keeps graphs saved before minShortSide on plain x4 (params migrations 1 -> 2 -> 3)', () => {
     const migrated = migrateNodeParams(tiledSuperResolve, { id: 'r', typeVersion: 1, params: { steps: 5 } });
-    expect(migrated.params).toEqual({ steps: 5, minShortSide: 0 });
+    expect(migrated.params).toEqual({ steps: 5, minShortSide: 0, patchSeed: 'same', colorFix: 'none' });
     expect(tiledSuperResolve.params.parse({}).minShortSide).toBe(512);
+  });
+
+  it("moves version-2 tiled graphs to the reproduction's patch seeds and keeps them without a colour fix", () => {
+    const migrated = migrateNodeParams(tiledSuperResolve, { id: 'r', typeVersion: 2, params: { seed: 3 } });
+    expect(migrated.params).toEqual({ seed: 3, patchSeed: 'same', colorFix: 'none' });
+    const defaults = tiledSuperResolve.params.parse({});
+    expect([defaults.patchSeed, defaults.colorFix]).toEqual(['same', 'none']);
+  });
+
+  it('restarts the seed in every pixel patch (inference_tile.py:342), or varies it per patch on request', async () => {
+    const image = testImage(24, 20, 2);
+    const params = {
+      ...tiledBase,
+      steps: 2,
+      tileSize: 8,
+      tileOverlap: 4,
+      patchSize: 64,
+      patchStride: 32,
+    };
+    const same = (await tiledSuperResolve.execute({ set, image, ...tokens }, params, ctx)).image;
+    const varying = (
+      await tiledSuperResolve.execute({ set, image, ...tokens }, { ...params, patchSeed: 'varying' }, ctx)
+    ).image;
+    expect(same.meta?.seeds).toEqual([5, 5, 5, 5]);
+    expect(varying.meta?.seeds).toEqual([5, 6, 7, 8]);
+    // Patch 0 (seed 5 either way) alone covers the top-left 32 x 32 px: identical there, different elsewhere.
+    const region = (img: typeof same, x0: number, y0: number) =>
+      Array.from({ length: 32 * 32 }, (_, i) => img.data[(y0 + Math.floor(i / 32)) * img.width + x0 + (i % 32)]);
+    expect(region(same, 0, 0)).toEqual(region(varying, 0, 0));
+    expect(region(same, 64, 48)).not.toEqual(region(varying, 64, 48));
+  });
+
+  it("continues the reference chain's noise stream in All-in-Attention Sample (one stream, inference.py)", async () => {
+    const inputs = { set, latent: zLr, reference: zLr, ...tokens };
+    const { latent } = await aiaSample.execute(inputs, { ...sampling, ...tiling }, ctx);
+    const guidance = { cond: concatTokens(tokens.positive, tokens.cognitive), uncond: tokens.negative, scale: 3 };
+    const chain = (skipNormals: number) =>
+      withStage(ctx, set, ['controlnet.onnx', 'unet_aia.onnx'], (controlnet, unet) =>
+        diffuse(ctx, {
+          params: sampling,
+          start: zLr.data,
+          width: 8,
+          height: 8,
+          label: 'restore',
+          skipNormals,
+          predictEps: aiaEps(ctx, {
+            controlnet: controlnet!,
+            unet: unet!,
+            lr: zLr.data,
+            reference: zLr.data,
+            channels: 4,
+            width: 8,
+            height: 8,
+            guidance,
+          }),
+        }),
+      );
+    // x_T (256 normals), the reference chain's 4 steps x 256 (the last one drawn and masked, as p_sample does).
+    expect(latent.data).toEqual(await chain(4 * 256));
+    expect(latent.data).not.toEqual(await chain(0));
+  });
+
+  it('applies the colour fix inside VAE Decode before the clamp, and needs the LR for it', async () => {
+    const base = { decoder: 'cfw' as const, fusion: 0.5 };
+    const plain = (await vaeDecode.execute({ set, latent: zLr, lr }, { ...base, colorFix: 'none' }, ctx)).image;
+    const fixed = (await vaeDecode.execute({ set, latent: zLr, lr }, { ...base, colorFix: 'adain' }, ctx)).image;
+    expect(fixed.data).not.toEqual(plain.data);
+    expect(fixed.data.every((v) => v >= 0 && v <= 1)).toBe(true);
+    await expect(
+      vaeDecode.execute({ set, latent: zLr, lr: undefined }, { ...base, colorFix: 'wavelet' }, ctx),
+    ).rejects.toMatchObject({ code: 'INPUT_UNCONNECTED' });
+    const migrated = migrateNodeParams(vaeDecode, { id: 'd', typeVersion: 1, params: { decoder: 'plain' } });
+    expect(migrated.params).toEqual({ decoder: 'plain', colorFix: 'none' });
   });
 });
 
@@ -291,7 +394,16 @@ describe('tiling params', () => {
     const bad = { ...sampling, tiled: true, tileSize: 32, tileOverlap: 32 };
     expect(await aiaSample.check!(bad, checkCtx)).toMatchObject([{ code: 'PARAM_OUT_OF_RANGE', param: 'tileOverlap' }]);
     expect(await aiaSample.check!({ ...bad, tiled: false }, checkCtx)).toEqual([]);
-    const patches = { ...bad, patchSize: 128, patchStride: 192, minShortSide: 0, decoder: 'cfw' as const, fusion: 0.5 };
+    const patches = {
+      ...bad,
+      patchSize: 128,
+      patchStride: 192,
+      minShortSide: 0,
+      patchSeed: 'same' as const,
+      decoder: 'cfw' as const,
+      fusion: 0.5,
+      colorFix: 'none' as const,
+    };
     const found = await tiledSuperResolve.check!(patches, checkCtx);
     expect(found.map((d) => d.param)).toEqual(['tileOverlap', 'patchStride']);
   });

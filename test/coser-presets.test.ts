@@ -108,6 +108,6 @@ describe('CoSeR presets', () => {
       expect(file.notes).toEqual([expect.stringMatching(/contract models .* meaningless by design/)]);
       const provenance = JSON.parse(readPngTextChunks(png)[PROVENANCE_KEYWORD] ?? '{}') as { notes?: string[] };
       expect(provenance.notes).toEqual(file.notes);
-    });
+    }, 180_000); // 36 pixel patches in the tiled preset: a minute alone, more on a loaded machine
   }
 });

@@ -2,7 +2,7 @@ import type { Diagnostic } from '@coser/runtime';
 import { CoserError, defineNode, float32Tensor, port } from '@coser/runtime';
 import { z } from 'zod';
 import { COGNITIVE_TOKENS, TEXT_TOKENS } from './contract';
-import { diffuse, samplingParams } from './diffuse';
+import { chainNormals, diffuse, samplingParams } from './diffuse';
 import { aiaEps } from './guided-eps';
 import { withStage } from './stage';
 import { concatTokens, latentDims } from './tensors';
@@ -46,7 +46,9 @@ export const aiaSample = defineNode({
   description:
     "Restores the latent with the set's controlnet.onnx + unet_aia.onnx: per step two ControlNet runs (hint z_lr, " +
     'hint z_ref), then guided conditional/unconditional UNet passes reusing the control features. With tiling, ' +
-    'the guided eps of overlapping latent tiles is blended with Gaussian weights at every step.',
+    'the guided eps of overlapping latent tiles is blended with Gaussian weights at every step. Starts from the ' +
+    "same x_T as Generate Reference with the same seed; its step noise continues the seed's stream after the " +
+    "reference chain's (one stream, as the reproduction).",
   inputs: {
     set: port.modelSet(),
     latent: port.latent({ shape: [1, 4, 'h', 'w'], description: 'z_lr' }),
@@ -91,6 +93,8 @@ export const aiaSample = defineNode({
         width,
         height,
         label: 'restore',
+        // One noise stream for both chains (inference.py: x_T, then the reference's steps, then these).
+        skipNormals: chainNormals(params.steps, latent.data.length),
         predictEps: aiaEps(ctx, {
           controlnet: controlnet!,
           unet: unet!,

@@ -9,9 +9,12 @@ import { toRgb } from './tensors';
 export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
 export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
 
-/** The CLIP vision input: bicubic 224x224 without antialias, normalised with CLIP's mean/std, as 1x3x224x224. */
+/**
+ * The CLIP vision input as the reproduction's `clip_transfrom` makes it (ddpm.py:1638-1645): torchvision's tensor
+ * `Resize((224, 224), BICUBIC)` (torch's bicubic, a = -0.75, no antialias), then CLIP's mean/std, as 1x3x224x224.
+ */
 export function clipPixels(image: Parameters<typeof toRgb>[0]) {
-  const resized = resampleImage(toRgb(image), CLIP_SIZE, CLIP_SIZE, { filter: 'bicubic', antialias: false });
+  const resized = resampleImage(toRgb(image), CLIP_SIZE, CLIP_SIZE, { filter: 'bicubic-torch' });
   const size = CLIP_SIZE * CLIP_SIZE;
   const data = new Float32Array(3 * size);
   for (let c = 0; c < 3; c++) {

@@ -45,11 +45,26 @@ export interface DiffuseOptions {
   readonly label: string;
   /** Offset and total for progress when one node runs several chains (pixel patches). */
   readonly progressBase?: { done: number; total: number };
+  /**
+   * Normal samples of the seed's stream to pass over after x_T's noise, before this chain's step noise: the
+   * reproduction samples the reference and the restoration from ONE stream (x_T noise, then the reference chain's
+   * steps, then the restoration's), so the restoration skips what the reference chain drew.
+   */
+  readonly skipNormals?: number;
+}
+
+/**
+ * What a DDPM chain of `steps` steps draws from the stream on a latent of `size` values in the reproduction: one
+ * noise tensor per step, the last step's included (p_sample draws it and masks it at t = 0).
+ */
+export function chainNormals(steps: number, size: number): number {
+  return steps * size;
 }
 
 /**
  * Runs one seeded diffusion chain with progress per step, a latent preview every N steps and cancellation between
- * steps. x_T = sqrt(abar_T) z + sqrt(1 - abar_T) noise, from the seed's stream; the step noise continues it.
+ * steps. x_T = sqrt(abar_T) z + sqrt(1 - abar_T) noise, from the seed's stream; the step noise continues it (after
+ * `skipNormals` samples).
  *
  * @example
  * const z = await diffuse(ctx, { params, start: zLr.data, width, height, label: 'reference', predictEps });
@@ -62,6 +77,7 @@ export async function diffuse(
   const schedule = respaceSchedule(params.steps);
   const rng = createGaussianRng(params.seed);
   const start = diffuseToStart(options.start, schedule, rng);
+  if (options.skipNormals) rng.skip(options.skipNormals);
   const base = options.progressBase ?? { done: 0, total: params.steps };
   return sample({
     schedule,

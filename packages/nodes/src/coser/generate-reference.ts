@@ -18,7 +18,8 @@ export const generateReference = defineNode({
   description:
     "Generates the reference latent with the set's unet_gen.onnx: classifier-free guidance between the 127-token " +
     'conditional context [text; cognitive] and the 77-token negative prompt, DDPM from x_T (the LR latent diffused ' +
-    'with the seed). Use the same seed as All-in-Attention Sample so both start from the same x_T.',
+    'with the seed). Use the same seed and steps as All-in-Attention Sample: both start from the same x_T and the ' +
+    "restoration's noise continues this chain's stream, as in the reproduction.",
   inputs: {
     set: port.modelSet(),
     latent: port.latent({ shape: [1, 4, 'h', 'w'], description: 'z_lr, the chain starts from it' }),

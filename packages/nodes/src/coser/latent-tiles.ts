@@ -51,20 +51,21 @@ export function planLatentTiles(width: number, height: number, tile: number, ove
 export const GAUSSIAN_VARIANCE = 0.01;
 
 /**
- * StableSR's `_gaussian_weights`: per axis exp(-(i - mid)^2 / size^2 / (2 var)) / sqrt(2 pi var) with
- * mid = (size - 1) / 2, and the outer product of the two axes (row-major, height x width).
+ * The reproduction's `_gaussian_weights` (ldm/models/diffusion/ddpm.py:3131-3147, from StableSR): per axis
+ * exp(-(i - mid)^2 / size^2 / (2 var)) / sqrt(2 pi var), and the outer product of the two axes (row-major, height x
+ * width). Its midpoints are not symmetric: (width - 1) / 2 along x but height / 2 along y, so the weights peak half
+ * a cell below the tile's centre. Kept as it is: the blend (and so every tiled result) depends on it.
  */
 export function gaussianWeights(width: number, height: number, variance = GAUSSIAN_VARIANCE): Float32Array {
-  const axis = (size: number): Float64Array => {
-    const mid = (size - 1) / 2;
+  const axis = (size: number, mid: number): Float64Array => {
     const out = new Float64Array(size);
     for (let i = 0; i < size; i++) {
       out[i] = Math.exp(-((i - mid) ** 2) / (size * size) / (2 * variance)) / Math.sqrt(2 * Math.PI * variance);
     }
     return out;
   };
-  const xs = axis(width);
-  const ys = axis(height);
+  const xs = axis(width, (width - 1) / 2);
+  const ys = axis(height, height / 2);
   const w = new Float32Array(width * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) w[y * width + x] = ys[y]! * xs[x]!;
   return w;

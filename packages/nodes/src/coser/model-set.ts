@@ -86,9 +86,13 @@ function dimText(shape: readonly (number | string)[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-/** Whether a manifest dim satisfies a contract dim. Dynamic manifest dims (strings, -1) accept what is fed. */
+/**
+ * Whether a manifest dim satisfies a contract dim. Where the contract fixes a size (a number, or the token width
+ * C) the manifest must state that size: a symbolic dim there (an export through torch.chunk makes the VAE
+ * encoder's 4 latent channels symbolic) would let a wrong size through to run time. Elsewhere a symbolic dim
+ * (a string, or -1) accepts what is fed.
+ */
 function dimFits(contract: ContractDim, actual: number | string, tokenWidth: number): boolean {
-  if (typeof actual === 'string' || actual === -1) return true;
   if (typeof contract === 'number') return actual === contract;
   if (contract === 'C') return actual === tokenWidth;
   return true;
@@ -171,9 +175,13 @@ export function checkManifest(value: unknown): { manifest?: ModelSetManifest; di
         }
         const fits = got.shape.length === want.shape.length && want.shape.every((d, i) => dimFits(d, got.shape[i]!, C));
         if (!fits) {
+          const symbolic = want.shape.some(
+            (d, i) => (typeof d === 'number' || d === 'C') && (typeof got.shape[i] !== 'number' || got.shape[i] === -1),
+          );
           diagnostics.push(
             error(
-              `${spec.file} ${side} '${want.name}' has shape ${dimText(got.shape)}, the contract needs ${dimText(want.shape)} (C = ${C})`,
+              `${spec.file} ${side} '${want.name}' has shape ${dimText(got.shape)}, the contract needs ${dimText(want.shape)} (C = ${C})` +
+                (symbolic ? '; a symbolic dim where the contract fixes the size: export it as a fixed size' : ''),
             ),
           );
         }

@@ -17,6 +17,8 @@ export interface GaussianRng {
   normal(): number;
   /** Fills `out` with standard normal samples and returns it. */
   fill(out: Float32Array): Float32Array;
+  /** Draws and discards `count` normal samples (moves the stream on as `count` calls of normal() would). */
+  skip(count: number): void;
 }
 
 function splitmix32(state: number): () => number {
@@ -112,6 +114,13 @@ class Xoshiro128Gaussian implements GaussianRng {
     }
     if (i < out.length) out[i] = this.normal();
     return out;
+  }
+
+  skip(count: number): void {
+    const scratch = new Float32Array(Math.min(count, 1 << 16));
+    for (let left = count; left > 0; left -= scratch.length) {
+      this.fill(left >= scratch.length ? scratch : scratch.subarray(0, left));
+    }
   }
 }
 

@@ -184,10 +184,13 @@ describe('latent tiles', () => {
     expect(() => planLatentTiles(64, 64, 32, 32)).toThrow(RangeError);
   });
 
-  it('uses Gaussian weights peaked at the centre with variance 0.01 of the tile size', () => {
+  it('uses Gaussian weights with variance 0.01 of the tile size, centred at (w - 1) / 2 and h / 2', () => {
     const w = gaussianWeights(8, 8);
     const at = (x: number, y: number) => w[y * 8 + x]!;
-    expect(at(3, 3)).toBeCloseTo(at(4, 4), 6);
+    // x: symmetric about 3.5; y: peaked at row 4 (the reproduction's midpoints, see fidelity.test.ts)
+    expect(at(3, 4)).toBeCloseTo(at(4, 4), 6);
+    expect(at(3, 4)).toBeGreaterThan(at(3, 3));
+    expect(at(3, 3)).toBeCloseTo(at(3, 5), 6);
     expect(at(0, 0)).toBeLessThan(at(3, 3));
     // exp(-(0 - 3.5)^2 / 64 / 0.02) per axis relative to the centre
     const axisRatio = Math.exp(-(3.5 ** 2) / 64 / 0.02) / Math.exp(-(0.5 ** 2) / 64 / 0.02);

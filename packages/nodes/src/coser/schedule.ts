@@ -50,15 +50,23 @@ export function roundHalfEven(x: number): number {
 }
 
 /**
- * The training timesteps a respaced sampler visits, ascending: t_k = round(k * 999 / (S - 1)), k = 0..S-1.
- * Needs S >= 2 (both ends of the schedule are always visited).
+ * The training timesteps a respaced sampler visits, ascending, exactly as the reproduction's `space_timesteps`
+ * (scripts/inference.py:29-79, from guided-diffusion) computes them: a float stride (T - 1) / (S - 1) is
+ * *accumulated* and each running sum rounded half to even. The accumulated sum drifts from k * stride in the last
+ * bits, which moves one timestep by 1 for 283 of the step counts 2..1000 (S = 21: 499, not 500); S = 50 is
+ * unaffected. Needs S >= 2 (both ends of the schedule are always visited).
  */
 export function respacedTimesteps(steps: number, trainSteps = TRAIN_STEPS): number[] {
   if (!Number.isInteger(steps) || steps < 2 || steps > trainSteps) {
     throw new RangeError(`sampling steps must be an integer in [2, ${trainSteps}], got ${steps}`);
   }
+  const stride = (trainSteps - 1) / (steps - 1);
   const out: number[] = [];
-  for (let k = 0; k < steps; k++) out.push(roundHalfEven((k * (trainSteps - 1)) / (steps - 1)));
+  let current = 0;
+  for (let k = 0; k < steps; k++) {
+    out.push(roundHalfEven(current));
+    current += stride;
+  }
   return out;
 }
 

@@ -79,8 +79,8 @@ export function checkOutputSize(
   ctx: Pick<ExecuteContext, 'node' | 'limits'>,
   scale: number = SR_SCALE,
 ): void {
-  const width = paddedSize(Math.round(lr.width * scale));
-  const height = paddedSize(Math.round(lr.height * scale));
+  const width = paddedSize(scaledSize(lr.width, scale));
+  const height = paddedSize(scaledSize(lr.height, scale));
   if (width * height > ctx.limits.maxPixels) {
     throw new CoserError(
       'IMAGE_TOO_LARGE',
@@ -98,16 +98,21 @@ export function diffusionScale(lr: { width: number; height: number }, minShortSi
   return Math.max(SR_SCALE, minShortSide / Math.min(lr.width, lr.height));
 }
 
+/** A side scaled as the reproduction does it: `int(size * scale)` (truncated). */
+export function scaledSize(size: number, scale: number): number {
+  return Math.floor(size * scale);
+}
+
 /** Rounds a pixel size up to the multiple the latent grid needs. */
 export function paddedSize(size: number): number {
   return Math.ceil(size / PIXEL_MULTIPLE) * PIXEL_MULTIPLE;
 }
 
 /**
- * The diffusion's pixel input for an LR image (COSER.md stage 5): mapped to [-1, 1], bicubic x4 (or `scale`),
- * clamped, then reflect-padded to a multiple of 64 so the latent divides by 8. Also what the CFW feature encoder sees.
+ * The LR as the reproduction feeds the VAE (scripts/inference.py:285-287): mapped to [-1, 1], torch's bicubic
+ * (a = -0.75, `F.interpolate(mode='bicubic')`) to `int(side * scale)`, clamped to [-1, 1]; not padded.
  */
-export function upscaledInput(lr: ImageBuffer, scale: number = SR_SCALE): ImageBuffer {
+export function bicubicSigned(lr: ImageBuffer, scale: number = SR_SCALE): ImageBuffer {
   const rgb = toRgb(lr);
   const signed = createImage(
     rgb.width,
@@ -115,10 +120,19 @@ export function upscaledInput(lr: ImageBuffer, scale: number = SR_SCALE): ImageB
     3,
     rgb.data.map((v) => v * 2 - 1),
   );
-  const up = resampleImage(signed, Math.round(rgb.width * scale), Math.round(rgb.height * scale), {
-    filter: 'bicubic',
+  const up = resampleImage(signed, scaledSize(rgb.width, scale), scaledSize(rgb.height, scale), {
+    filter: 'bicubic-torch',
   });
   for (let i = 0; i < up.data.length; i++) up.data[i] = Math.min(1, Math.max(-1, up.data[i]!));
+  return up;
+}
+
+/**
+ * The diffusion's pixel input for an LR image (COSER.md stage 5): {@link bicubicSigned}, then reflect-padded to a
+ * multiple of 64 so the latent divides by 8. Also what the CFW feature encoder sees.
+ */
+export function upscaledInput(lr: ImageBuffer, scale: number = SR_SCALE): ImageBuffer {
+  const up = bicubicSigned(lr, scale);
   return reflectPad(up, paddedSize(up.width), paddedSize(up.height));
 }
 

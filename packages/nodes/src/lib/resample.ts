@@ -1,8 +1,14 @@
 import type { ImageBuffer } from '@coser/runtime';
 import { createImage } from '@coser/runtime';
 
-/** Resampling filters. `bicubic` is Keys' cubic with a = -0.5 (as PIL and MATLAB use); `lanczos` is Lanczos-3. */
-export type ResampleFilter = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos';
+/**
+ * Resampling filters. `bicubic` is Keys' cubic with a = -0.5 (as PIL and MATLAB use); `lanczos` is Lanczos-3.
+ * `bicubic-torch` is PyTorch's bicubic (`F.interpolate(mode='bicubic', align_corners=False)`, torchvision's tensor
+ * `Resize(BICUBIC)`): the cubic with a = -0.75, four taps around the sample point, border pixels replicated
+ * (indices clamped, weights never renormalised) and no antialias whatever the scale, so `antialias` is ignored.
+ * CoSeR's nodes use it because the reproduction resizes with torch.
+ */
+export type ResampleFilter = 'nearest' | 'bilinear' | 'bicubic' | 'bicubic-torch' | 'lanczos';
 
 export interface ResampleOptions {
   readonly filter: ResampleFilter;
@@ -18,8 +24,8 @@ interface Kernel {
   weight(x: number): number;
 }
 
-function cubic(x: number): number {
-  const a = -0.5;
+/** Keys' cubic convolution kernel with parameter `a`. */
+function cubic(x: number, a: number): number {
   const t = Math.abs(x);
   if (t < 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
   if (t < 2) return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a;
@@ -34,7 +40,8 @@ function sinc(x: number): number {
 
 const KERNELS: Record<Exclude<ResampleFilter, 'nearest'>, Kernel> = {
   bilinear: { support: 1, weight: (x) => Math.max(0, 1 - Math.abs(x)) },
-  bicubic: { support: 2, weight: cubic },
+  bicubic: { support: 2, weight: (x) => cubic(x, -0.5) },
+  'bicubic-torch': { support: 2, weight: (x) => cubic(x, -0.75) },
   lanczos: { support: 3, weight: (x) => (Math.abs(x) < 3 ? sinc(x) * sinc(x / 3) : 0) },
 };
 
@@ -141,7 +148,8 @@ export function resamplePlane(
   dh: number,
   options: ResampleOptions,
 ): Float32Array {
-  const antialias = options.antialias ?? true;
+  // torch's bicubic never antialiases (and replicates the border): see ResampleFilter.
+  const antialias = options.filter === 'bicubic-torch' ? false : (options.antialias ?? true);
   if (dw < 1 || dh < 1 || sw < 1 || sh < 1) throw new RangeError(`cannot resample ${sw}x${sh} to ${dw}x${dh}`);
   const xTable = buildTable(sw, dw, options.filter, antialias);
   const yTable = buildTable(sh, dh, options.filter, antialias);
