@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { applyGraphInputs, executeGraph, loadGraph } from '@coser/runtime';
 import { createLocalEnvironment } from '@coser/server';
-// @ts-expect-error a plain JavaScript module without type declarations
 import { freshBundle } from '../packages/server/bin/fresh-bundle.js';
 
 const ITERATIONS = Number(process.argv[2] ?? 7);

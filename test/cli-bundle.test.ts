@@ -5,7 +5,6 @@ import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain JavaScript modules without type declarations
 import { freshBundle } from '../packages/server/bin/fresh-bundle.js';
 // @ts-expect-error plain JavaScript modules without type declarations
 import { buildCli } from '../packages/server/scripts/build-cli.mjs';
@@ -14,8 +13,6 @@ import { GRAPHS_DIR, REPO_ROOT, SAMPLES_DIR } from './helpers/paths';
 import { runCli } from './helpers/run-cli';
 import { makeTempDir } from './helpers/temp-dir';
 
-type Freshness = { fresh: true; entry: string } | { fresh: false; reason: string };
-const checkBundle = freshBundle as (bundleDir: string, baseDir: string) => Freshness;
 const SERVER_DIR = path.join(REPO_ROOT, 'packages', 'server');
 
 /** Runs `main(argv)` of a bundle in a child process, as the bin would. */
@@ -52,7 +49,7 @@ describe('the bundled command line', () => {
   });
 
   it('is fresh right after a build and runs a graph end to end (lazy chunks, sharp, onnx-free nodes)', async () => {
-    const freshness = checkBundle(bundleDir, SERVER_DIR);
+    const freshness = freshBundle(bundleDir, SERVER_DIR);
     expect(freshness).toEqual({ fresh: true, entry: path.join(bundleDir, 'main.mjs') });
     // More than one file: commands and their heavy dependencies load lazily, in their own chunks.
     expect((await readdir(bundleDir)).filter((f) => f.endsWith('.mjs')).length).toBeGreaterThan(2);
@@ -80,17 +77,17 @@ describe('the bundled command line', () => {
     await mkdir(bundle);
     const source = path.join(base, 'a.ts');
     await writeFile(source, 'export const a = 1;\n');
-    expect(checkBundle(bundle, base)).toMatchObject({ fresh: false, reason: expect.stringContaining('no bundle') });
+    expect(freshBundle(bundle, base)).toMatchObject({ fresh: false, reason: expect.stringContaining('no bundle') });
 
     const { mtimeMs, size } = await stat(source);
     await writeFile(path.join(bundle, 'inputs.json'), JSON.stringify({ inputs: [['a.ts', size, mtimeMs]] }));
-    expect(checkBundle(bundle, base)).toEqual({ fresh: true, entry: path.join(bundle, 'main.mjs') });
+    expect(freshBundle(bundle, base)).toEqual({ fresh: true, entry: path.join(bundle, 'main.mjs') });
 
     // Same size, newer time: an edit that kept the length.
     await utimes(source, new Date(), new Date(mtimeMs + 5000));
-    expect(checkBundle(bundle, base)).toEqual({ fresh: false, reason: 'a.ts changed' });
+    expect(freshBundle(bundle, base)).toEqual({ fresh: false, reason: 'a.ts changed' });
     await rm(source);
-    expect(checkBundle(bundle, base)).toEqual({ fresh: false, reason: 'a.ts is gone' });
+    expect(freshBundle(bundle, base)).toEqual({ fresh: false, reason: 'a.ts is gone' });
     await temp.remove();
   });
 

@@ -26,7 +26,7 @@ export default defineConfig({
   base: './',
   plugins: [react()],
   // onnxruntime-web re-spawns the worker's own script for its pthreads: only an ES-module worker can do that.
-  worker: { format: 'es' },
+  worker: { format: 'es', rolldownOptions: { checks: { pluginTimings: false } } },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   server: {
     headers: isolationHeaders,
@@ -34,5 +34,12 @@ export default defineConfig({
     ...(coserServer ? { proxy: { '/api': coserServer, '/socket.io': { target: coserServer, ws: true } } } : {}),
   },
   preview: { headers: isolationHeaders },
-  build: { outDir: 'dist', target: 'es2022', chunkSizeWarningLimit: 4096 },
+  build: {
+    outDir: 'dist',
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+    // The worker's bundle takes most of the build by design; rolldown's note about slow plugins (here and in
+    // `worker`) is noise.
+    rolldownOptions: { checks: { pluginTimings: false } },
+  },
 });

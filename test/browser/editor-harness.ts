@@ -1,13 +1,14 @@
 // Shared by the browser tests and bench/editor-load.ts: builds the editor with Vite's API, serves it on 127.0.0.1
 // with cross-origin isolation and a model route, and launches the system Chromium through playwright-core.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createModelStore, type ModelStore } from '@coser/nodes/node';
+import { type CoserServer, createServer as createCoserServer } from '@coser/server';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { RunState } from '../../packages/editor/src/run/run-state';
 
@@ -132,4 +133,47 @@ export async function waitForRunEnd(page: Page, timeoutMs = 180_000): Promise<Ru
     { timeout: timeoutMs },
   );
   return runState(page);
+}
+
+/** A real `coser serve` (createServer on 127.0.0.1:0) serving a fresh build of the editor and the repository's models. */
+export interface ServedEditor {
+  server: CoserServer;
+  /** A temp folder for the test's own files (removed by `close`). */
+  work: string;
+  close(): Promise<void>;
+}
+
+export async function serveBuiltEditor(): Promise<ServedEditor> {
+  const work = await mkdtemp(join(tmpdir(), 'coser-served-editor-'));
+  const dist = await buildEditor();
+  const server = await createCoserServer({
+    dataDir: join(work, 'data'),
+    modelsDir: MODELS_DIR,
+    editorDir: dist,
+    port: 0,
+    log: () => {},
+  });
+  return {
+    server,
+    work,
+    async close() {
+      await server.close();
+      await rm(dist, { recursive: true, force: true });
+      await rm(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Switches where runs go through the settings dialog, as a user does. */
+export async function switchTarget(page: Page, mode: 'local' | 'server'): Promise<void> {
+  await page.click('[data-testid=run-target]');
+  await page
+    .locator('.dialog input[name=mode]')
+    .nth(mode === 'local' ? 0 : 1)
+    .check();
+  await page.click('.dialog button[type=submit]');
+  await page.waitForFunction(
+    (prefix) => document.querySelector('[data-testid=run-target]')?.textContent?.startsWith(prefix) === true,
+    mode === 'local' ? 'This device' : 'Server',
+  );
 }

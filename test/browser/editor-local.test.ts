@@ -49,6 +49,9 @@ beforeAll(async () => {
   });
   await page.goto(server.url);
   await page.waitForSelector('.sidebar .palette-item');
+  // A first visit opens the main job (editor-first-run.test.ts); this test builds its graph from an empty canvas.
+  await page.click('button[title="New graph"]');
+  await page.waitForFunction(() => document.querySelectorAll('.react-flow__node').length === 0);
 }, 240_000);
 
 afterAll(async () => {
@@ -222,8 +225,16 @@ describe('editor in Chromium, running on this device', () => {
     const { graph, diagnostics } = loadGraph(text);
     expect(diagnostics).toEqual([]);
     const current = (await page.evaluate(() => window.coserEditor!.getGraph())) as GraphFile;
-    expect(graph?.nodes).toEqual(current.nodes);
+    // The same graph, except that the dropped image is named by its own file name (not this tab's upload id), and
+    // the Load Image added from the palette is the graph's `image` input: `coser run untitled.json --input image=…`.
+    expect(current.nodes.find((n) => n.id === 'loadImage')?.params['path']).toBe('uploads/astronaut-lr.png');
+    expect(graph?.nodes).toEqual(
+      current.nodes.map((n) =>
+        n.id === 'loadImage' ? { ...n, params: { ...n.params, path: 'astronaut-lr.png' } } : n,
+      ),
+    );
     expect(graph?.edges).toEqual(current.edges);
+    expect(graph?.inputs).toEqual({ image: { node: 'loadImage', param: 'path' } });
     expect(graph?.editor?.viewport?.zoom).toBeGreaterThan(0);
   }, 180_000);
 

@@ -31,6 +31,27 @@ describe('editor files', () => {
   });
 });
 
+describe('editor not built', () => {
+  it('answers / with an HTML page naming the build command, and serves the build once it exists', async () => {
+    const editorDir = await tempDir('coser-editor-missing-');
+    const bare = await startTestServer({ editorDir });
+    try {
+      expect(bare.server.editor).toMatchObject({ state: 'missing' });
+      const page = await raw(bare.server, 'GET', '/', { token: null });
+      expect(page.status).toBe(503);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.body.toString()).toContain('npm run build -w @coser/editor');
+      // Built while the server runs: the next reload gets the editor, no restart.
+      await writeFile(join(editorDir, 'index.html'), '<!doctype html><title>CoSeR Studio</title>');
+      const built = await raw(bare.server, 'GET', '/', { token: null });
+      expect(built.status).toBe(200);
+      expect(built.body.toString()).toContain('<title>CoSeR Studio</title>');
+    } finally {
+      await bare.cleanup();
+    }
+  });
+});
+
 describe('presets', () => {
   it('lists graphs/*.json and serves one by name; refuses other names', async () => {
     const list = (await raw(t.server, 'GET', '/api/presets')).json() as { name: string; title: string }[];

@@ -1,5 +1,6 @@
 // The server with its real engine (default registry, node host, executeGraph): upload an image, run
-// load -> resize -> save over socket.io, fetch the output; file params outside the uploads folder are refused.
+// load -> resize -> save over socket.io, fetch the output; file params outside the uploads folder (and the presets'
+// sample images) are refused.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GraphFile } from '@coser/runtime';
@@ -93,6 +94,35 @@ describe('server with the real engine', () => {
       const final = (await done).at(-1);
       expect(final, path).toMatchObject({ type: 'run:error' });
       expect(['PATH_FORBIDDEN', 'FILE_NOT_FOUND'], path).toContain(final?.type === 'run:error' ? final.code : '');
+    }
+    socket.close();
+  });
+
+  it('reads the sample images the presets name (samples/…) and nothing else of graphs/', async () => {
+    const socket = await connect(t.server);
+    let runId: string | undefined;
+    const done = collectRun(socket, () => runId);
+    const ack = await call<{ ok: boolean; runId: string }>(socket, 'run:submit', {
+      graph: resizeGraph('samples/chelsea-lr.png'),
+    });
+    expect(ack.ok).toBe(true);
+    runId = ack.runId;
+    expect((await done).at(-1)).toMatchObject({ type: 'run:done' });
+    const detail = (await raw(t.server, 'GET', `/api/runs/${runId}`)).json() as { files: { url: string }[] };
+    const meta = await sharp((await raw(t.server, 'GET', detail.files[0]!.url)).body).metadata();
+    expect([meta.width, meta.height]).toEqual([128, 128]);
+
+    for (const path of ['samples/../upscale-x4.json', 'upscale-x4.json', 'samples/../../package.json']) {
+      const refused = await call<{ ok: boolean; code?: string; diagnostics?: { code: string }[] }>(
+        socket,
+        'run:submit',
+        { graph: resizeGraph(path) },
+      );
+      expect(refused.ok, path).toBe(false);
+      expect(
+        refused.diagnostics?.map((d) => d.code),
+        path,
+      ).toEqual(expect.arrayContaining([expect.stringMatching(/^(PATH_FORBIDDEN|FILE_NOT_FOUND)$/)]));
     }
     socket.close();
   });

@@ -50,8 +50,12 @@ describe('coser serve', () => {
     const token = (await readFile(join(data, 'token'), 'utf8')).trim();
     expect(started.stdout()).toContain(`token: ${token}`);
     expect((await stat(join(data, 'token'))).mode & 0o777).toBe(0o600);
-    expect(started.stderr()).not.toContain('warning');
+    expect(started.stderr()).not.toContain('bound to');
     expect((await fetch(`${started.url}/health`)).status).toBe(200);
+    // The editor, or (not built) a page saying how to build it: HTML either way, never a JSON 404.
+    const page = await fetch(`${started.url}/`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toMatch(/<html/i);
     expect((await fetch(`${started.url}/api/runs`)).status).toBe(401);
     const ok = await fetch(`${started.url}/api/runs`, { headers: { authorization: `Bearer ${token}` } });
     expect(ok.status).toBe(200);

@@ -3,11 +3,14 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { EditorView } from './components/editor-view';
 import { restoreAutosave } from './graph/autosave';
+import { mainJobGraph } from './graph/presets';
 import { RuntimeWorker } from './run/runtime-worker';
 import { type EditorSettings, loadSettings, saveSettings, serverOrigin, takeTokenFromLocation } from './state/settings';
-import { EMPTY_GRAPH } from './state/use-graph-editor';
 
-/** Boots the runtime worker, waits for the node catalog, restores the autosaved graph, then shows the editor. */
+/**
+ * Boots the runtime worker, waits for the node catalog, restores the autosaved graph (or, on a first visit, opens
+ * the main job), then shows the editor.
+ */
 export function App() {
   const [settings, setSettings] = useState<EditorSettings>(() => {
     const loaded = takeTokenFromLocation(loadSettings(), location, history);
@@ -25,7 +28,9 @@ export function App() {
   );
   const [catalog, setCatalog] = useState<CatalogEntry[] | undefined>(undefined);
   const [failure, setFailure] = useState<string | undefined>(undefined);
-  const initialGraph = useMemo<GraphFile>(() => restoreAutosave() ?? EMPTY_GRAPH, []);
+  // A first visit (nothing autosaved) opens the main job with its bundled sample photo, ready to run.
+  const restored = useMemo(() => restoreAutosave(), []);
+  const initialGraph = useMemo<GraphFile>(() => restored ?? mainJobGraph(), [restored]);
 
   useEffect(() => {
     worker.catalog.then(setCatalog, (error: Error) => setFailure(error.message));
@@ -39,6 +44,7 @@ export function App() {
         catalog={catalog}
         worker={worker}
         initialGraph={initialGraph}
+        firstVisit={restored === undefined}
         settings={settings}
         onSettings={(next) => {
           saveSettings(next);

@@ -6,10 +6,11 @@
 //
 // Plain JavaScript on purpose: it runs before anything TypeScript is set up.
 import { randomBytes } from 'node:crypto';
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeBuildInputs } from '../bin/fresh-bundle.js';
 
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = path.resolve(serverDir, '../..');
@@ -47,18 +48,11 @@ export async function buildCli(outDir = path.join(serverDir, 'dist', 'cli')) {
       },
     ],
   });
-  const inputs = [];
-  for (const input of Object.keys(result.metafile.inputs)) {
-    const file = path.resolve(repoRoot, input);
-    const info = await stat(file);
-    // A source saved while esbuild ran may not be what it read: record it as never matching, so the bin falls back
-    // to the sources until the next build.
-    inputs.push([path.relative(serverDir, file), info.size, info.mtimeMs >= startedAt ? -1 : info.mtimeMs]);
-  }
-  await writeFile(path.join(staging, 'inputs.json'), `${JSON.stringify({ inputs })}\n`);
+  const sources = Object.keys(result.metafile.inputs).map((input) => path.resolve(repoRoot, input));
+  const inputs = await writeBuildInputs(staging, serverDir, sources, startedAt);
   await rm(outDir, { recursive: true, force: true });
   await rename(staging, outDir);
-  return { outDir, inputs: inputs.length };
+  return { outDir, inputs };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

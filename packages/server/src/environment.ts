@@ -25,6 +25,8 @@ export interface LocalEnvironmentOptions {
   readonly outputDir: string;
   /** Folders inputs may be read from; a relative input name is looked up in each, in order. */
   readonly inputRoots: readonly string[];
+  /** Folders read only under a name prefix, e.g. `{ samples: 'graphs/samples' }` (see `createNodeHost`). */
+  readonly namedInputFolders?: Readonly<Record<string, string>>;
   /** Files no output may replace (the run's inputs, the graph file). */
   readonly protectedPaths?: readonly string[];
   /** Overrides of the default limits (pixel cap, memory budget). */
@@ -66,6 +68,7 @@ export function createLocalEnvironment(options: LocalEnvironmentOptions): LocalE
     modelsDir,
     models,
     ...(options.protectedPaths ? { protectedPaths: options.protectedPaths } : {}),
+    ...(options.namedInputFolders ? { namedInputFolders: options.namedInputFolders } : {}),
   });
   return {
     registry: options.registry ?? createDefaultRegistry(),

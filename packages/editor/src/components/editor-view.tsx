@@ -15,6 +15,7 @@ import { autosave } from '../graph/autosave';
 import { checkWire, indexCatalog, matchingPort, type PortFilter } from '../graph/compat';
 import type { CoserFlowEdge, CoserFlowNode } from '../graph/flow-adapter';
 import { graphFileName, graphToJson, type OpenedFile, openFile } from '../graph/graph-file-io';
+import { withOriginalImageNames } from '../graph/graph-inputs';
 import { widgetsForParams } from '../graph/param-schema';
 import { isActive } from '../run/run-state';
 import type { RuntimeWorker } from '../run/runtime-worker';
@@ -59,10 +60,15 @@ export interface EditorViewProps {
   initialGraph: GraphFile;
   settings: EditorSettings;
   onSettings(settings: EditorSettings): void;
+  /** No autosaved graph was found: the main job is open with its sample photo, and a line says what to do. */
+  firstVisit?: boolean;
 }
 
+/** The first visit's one line: what to do with the graph that is open. */
+export const FIRST_VISIT_HINT = 'Press Run to upscale the sample photo x4, or drop your own image on the canvas first.';
+
 /** The editor: palette, canvas, results, toolbar; wires the graph model, the worker and the run target together. */
-export function EditorView({ catalog, worker, initialGraph, settings, onSettings }: EditorViewProps) {
+export function EditorView({ catalog, worker, initialGraph, settings, onSettings, firstVisit }: EditorViewProps) {
   const index = useMemo(() => indexCatalog(catalog), [catalog]);
   const editor = useGraphEditor(index, initialGraph);
   const flow = useReactFlow<CoserFlowNode, CoserFlowEdge>();
@@ -83,6 +89,8 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
   const [modelSets, setModelSets] = useState<string[]>([]);
   const analysis = useMemo(() => createStore<AnalysisState>({ byNode: {}, staticInfo: {} }), []);
   const [popup, setPopup] = useState<PopupPalette | undefined>(undefined);
+  // Shown until the first run, another graph, or a click on its close button.
+  const [hint, setHint] = useState(firstVisit === true);
   const fileInput = useRef<HTMLInputElement>(null);
 
   // Edits reach the saved-file view (and so the autosave) only once they settle; a reload or a closed tab in that
@@ -167,6 +175,7 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
       // Badges, node errors and results of the previous graph do not belong to this one.
       runs.reset();
       editor.open(graph);
+      setHint(false);
       requestAnimationFrame(() => {
         if (graph.editor?.viewport) void flow.setViewport(graph.editor.viewport);
         else void flow.fitView({ padding: 0.2 });
@@ -208,16 +217,23 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
   );
 
   const save = useCallback(() => {
-    const graph: GraphFile = { ...editor.toGraph(), editor: { viewport: flow.getViewport() } };
+    // Dropped images under their own file names, so the file runs with `coser run saved.json --input image=…`.
+    const graph: GraphFile = {
+      ...withOriginalImageNames(editor.toGraph(), runs.originalNames),
+      editor: { viewport: flow.getViewport() },
+    };
     const url = URL.createObjectURL(new Blob([graphToJson(graph)], { type: 'application/json' }));
     const a = document.createElement('a');
     a.href = url;
     a.download = graphFileName(graph);
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
-  }, [editor, flow]);
+  }, [editor, flow, runs.originalNames]);
 
-  const startRun = useCallback(() => void runs.start(editor.toGraph()), [runs, editor]);
+  const startRun = useCallback(() => {
+    setHint(false);
+    void runs.start(editor.toGraph());
+  }, [runs, editor]);
 
   useEditorShortcuts({
     editor,
@@ -422,6 +438,14 @@ export function EditorView({ catalog, worker, initialGraph, settings, onSettings
               <MiniMap pannable zoomable />
               <Controls />
             </ReactFlow>
+            {hint ? (
+              <div className="canvas-hint" data-testid="first-visit-hint">
+                <span>{FIRST_VISIT_HINT}</span>
+                <button type="button" className="hint-close" aria-label="Dismiss" onClick={() => setHint(false)}>
+                  ×
+                </button>
+              </div>
+            ) : null}
             {popup ? (
               <div
                 className="popup-anchor"

@@ -1,8 +1,8 @@
 import type { GraphFile } from '@coser/runtime';
 import { useState } from 'react';
-import { PRESETS } from '../graph/presets';
 import type { ConnectionStatus } from '../run/server-client';
 import type { EditorSettings } from '../state/settings';
+import { PresetsMenu } from './presets-menu';
 import { SettingsDialog } from './settings-dialog';
 
 export interface ToolbarProps {
@@ -46,21 +46,7 @@ export function Toolbar(props: ToolbarProps) {
       <button type="button" onClick={props.onNew} title="New graph">
         New
       </button>
-      <select
-        aria-label="Open preset"
-        value=""
-        onChange={(e) => {
-          const preset = PRESETS.find((p) => p.name === e.target.value);
-          if (preset) preset.load().then(props.onOpenPreset, (err: Error) => props.onError(err.message));
-        }}
-      >
-        <option value="">Presets…</option>
-        {PRESETS.map((p) => (
-          <option key={p.name} value={p.name}>
-            {p.name}
-          </option>
-        ))}
-      </select>
+      <PresetsMenu onOpen={props.onOpenPreset} onError={props.onError} />
       <button type="button" onClick={props.onOpenFile} title="Open a graph (.json) or a PNG saved by CoSeR (Ctrl+O)">
         Open…
       </button>

@@ -48,6 +48,18 @@ describe('wiring and palette search', () => {
     expect(givesImage.map((e) => e.type)).not.toContain('io.saveImage');
   });
 
+  it('lists what most graphs use first: Load/Save, Upscale, image operations, metrics; CoSeR last', () => {
+    const order = searchCatalog(catalog, '').map((e) => e.type);
+    expect(order.slice(0, 3)).toEqual(['io.loadImage', 'io.saveImage', 'upscale.upscaleImage']);
+    const categories = searchCatalog(catalog, '').map((e) => e.category);
+    const firstOf = (category: string) => categories.indexOf(category);
+    expect(firstOf('upscale')).toBeLessThan(firstOf('image'));
+    expect(firstOf('image')).toBeLessThan(firstOf('metrics'));
+    // Every CoSeR node comes after every other node.
+    expect(categories.slice(categories.indexOf('coser')).every((c) => c === 'coser')).toBe(true);
+    expect(categories.filter((c) => c === 'coser').length).toBeGreaterThan(5);
+  });
+
   it('searches titles first, then types and descriptions', () => {
     const results = searchCatalog(catalog, 'save');
     expect(results[0]?.type).toBe('io.saveImage');

@@ -54,9 +54,34 @@ export function matchingPort(entry: CatalogEntry, filter: PortFilter): string | 
   return undefined;
 }
 
+/** Palette order: what most graphs use first (loading and saving, upscaling, then image operations); CoSeR last. */
+const CATEGORY_ORDER = ['io', 'upscale', 'image', 'metrics'];
+const LAST_CATEGORIES = ['coser'];
+/** Within its category, each of these comes first: the node most graphs of that kind need. */
+const LEADING_TYPES = ['io.loadImage', 'io.saveImage', 'upscale.upscaleImage'];
+
+/** Orders palette entries: by category (CATEGORY_ORDER, then any other A-Z, then CoSeR), leading types, title. */
+export function comparePaletteOrder(a: CatalogEntry, b: CatalogEntry): number {
+  const rank = (category: string) => {
+    const at = CATEGORY_ORDER.indexOf(category);
+    if (at >= 0) return at;
+    return LAST_CATEGORIES.includes(category) ? CATEGORY_ORDER.length + 1 : CATEGORY_ORDER.length;
+  };
+  const lead = (type: string) => {
+    const at = LEADING_TYPES.indexOf(type);
+    return at >= 0 ? at : LEADING_TYPES.length;
+  };
+  return (
+    rank(a.category) - rank(b.category) ||
+    a.category.localeCompare(b.category) ||
+    lead(a.type) - lead(b.type) ||
+    a.title.localeCompare(b.title)
+  );
+}
+
 /**
  * Palette search: entries whose title, type, category or description contain every word of the query, restricted
- * to those a dangling wire can attach to. Title matches rank first.
+ * to those a dangling wire can attach to. Title matches rank first, then {@link comparePaletteOrder}.
  */
 export function searchCatalog(catalog: readonly CatalogEntry[], query: string, filter?: PortFilter): CatalogEntry[] {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
@@ -69,11 +94,6 @@ export function searchCatalog(catalog: readonly CatalogEntry[], query: string, f
     const score = words.length === 0 ? 0 : words.every((w) => title.includes(w)) ? 2 : 1;
     scored.push({ entry, score });
   }
-  scored.sort(
-    (a, b) =>
-      b.score - a.score ||
-      a.entry.category.localeCompare(b.entry.category) ||
-      a.entry.title.localeCompare(b.entry.title),
-  );
+  scored.sort((a, b) => b.score - a.score || comparePaletteOrder(a.entry, b.entry));
   return scored.map((s) => s.entry);
 }

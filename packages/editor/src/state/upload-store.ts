@@ -5,6 +5,8 @@
  */
 export interface StoredUpload {
   id: string;
+  /** The dropped file's own name (`photo.png`); absent in uploads kept by older versions. */
+  name?: string;
   bytes: Uint8Array;
   type: string;
   savedAt: number;

@@ -12,6 +12,7 @@ import {
   type GraphMeta,
   graphToFlow,
 } from '../graph/flow-adapter';
+import { withImageInputs } from '../graph/graph-inputs';
 import { History } from '../graph/history';
 import { defaultParams } from '../graph/param-schema';
 
@@ -116,6 +117,8 @@ export function useGraphEditor(catalog: CatalogIndex, initial: GraphFile): Graph
         data: { nodeType, typeVersion: entry.typeVersion, params: defaultParams(entry.params) },
       };
       setNodes((ns) => [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
+      // A new Load Image is a graph input, so the saved graph runs headless with --input image=…
+      setMeta((m) => ({ ...m, inputs: withImageInputs(m.inputs, [{ id, entry }]) }));
       return id;
     },
     [catalog, setNodes],
@@ -207,9 +210,11 @@ export function useGraphEditor(catalog: CatalogIndex, initial: GraphFile): Graph
         ...flow.nodes.map((n) => ({ ...n, selected: true })),
       ]);
       setEdges((es) => [...es, ...flow.edges]);
+      const added = flow.nodes.map((n) => ({ id: n.id, entry: catalog.get(n.data.nodeType) }));
+      setMeta((m) => ({ ...m, inputs: withImageInputs(m.inputs, added) }));
       return true;
     },
-    [setNodes, setEdges],
+    [catalog, setNodes, setEdges],
   );
 
   const deleteSelection = useCallback(() => {

@@ -1,6 +1,7 @@
 import { sniffImageFormat } from '@coser/nodes';
 import type { GraphFile } from '@coser/runtime';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { SAMPLE_IMAGES } from '../graph/samples';
 import { type ModelList, type RunClient, RunRefused } from '../run/run-client';
 import { IDLE_RUN, isActive, type RunState, reduceRun, submittedRun } from '../run/run-state';
 import { createLocalRunClient, type RuntimeWorker } from '../run/runtime-worker';
@@ -27,8 +28,10 @@ export interface RunController {
    * cancelled first, so its late events cannot paint over the new graph.
    */
   reset(): void;
-  /** Blob URLs of images uploaded in this session, by the param value that names them (for the before image). */
+  /** URLs of the images a graph may name (uploads, bundled samples), by the param value (for the before image). */
   uploads: Map<string, string>;
+  /** The file name each dropped image came with, by the param value that names it (a saved graph uses it). */
+  originalNames: ReadonlyMap<string, string>;
   /**
    * Makes a dropped or picked image available to runs; resolves with the value for Load Image's `path`. Rejects,
    * with a message naming the file, for anything but PNG, JPEG or WebP (on either target) and for an upload the
@@ -51,7 +54,8 @@ export function useRunController(
   const [connection, setConnection] = useState<ConnectionStatus | undefined>(undefined);
   const [models, setModels] = useState<ModelList>({ models: [] });
   const [modelsVersion, setModelsVersion] = useState(0);
-  const uploads = useRef(new Map<string, string>()).current;
+  const uploads = useRef(new Map<string, string>(SAMPLE_IMAGES)).current;
+  const originalNames = useRef(new Map<string, string>()).current;
   /** Bytes of every image dropped into the editor (either target), by the param value that names it. */
   const images = useRef(new Map<string, Uint8Array>()).current;
   /** Per server origin: a param value naming an image -> that server's upload name for it. */
@@ -186,7 +190,8 @@ export function useRunController(
       }
       uploads.set(name, URL.createObjectURL(file));
       images.set(name, bytes);
-      const stored = { id: name, bytes, type: file.type, savedAt: Date.now() };
+      originalNames.set(name, file.name);
+      const stored = { id: name, name: file.name, bytes, type: file.type, savedAt: Date.now() };
       if (client.target === 'server') {
         namesOn(origin).set(name, name);
         // The worker gets it too, so the graph also runs locally after switching back.
@@ -197,7 +202,7 @@ export function useRunController(
       }
       return name;
     },
-    [client, uploads, images, namesOn, origin, worker],
+    [client, uploads, originalNames, images, namesOn, origin, worker],
   );
 
   // Images from before a reload go back into the worker (and the server names they had), so the autosaved graph
@@ -207,6 +212,7 @@ export function useRunController(
       for (const item of stored) {
         worker.restoreUpload(item.id, item.bytes);
         images.set(item.id, item.bytes);
+        if (item.name) originalNames.set(item.id, item.name);
         if (item.server) namesOn(item.server).set(item.id, item.id);
         if (!uploads.has(item.id)) {
           uploads.set(
@@ -216,7 +222,19 @@ export function useRunController(
         }
       }
     });
-  }, [worker, uploads, images, namesOn]);
+  }, [worker, uploads, originalNames, images, namesOn]);
 
-  return { client, runStore, connection, models, refreshModels, start, cancel, reset, uploads, upload };
+  return {
+    client,
+    runStore,
+    connection,
+    models,
+    refreshModels,
+    start,
+    cancel,
+    reset,
+    uploads,
+    originalNames,
+    upload,
+  };
 }

@@ -17,6 +17,7 @@ import { gpuGuardedBackend } from './gpu-guard';
 import { createModelLoader, type ModelLoader } from './model-loader';
 import { createPickedModelSets } from './picked-sets';
 import type { BackendChoice, FromWorker, KeptValue, ToWorker } from './protocol';
+import { loadSampleImages } from './sample-images';
 import { withUploadSizes } from './upload-sizes';
 import { createWebHost, planarToRgba } from './web-host';
 import { yieldingBackend } from './yielding-backend';
@@ -69,7 +70,12 @@ function startWorker(): void {
 
   const post = (message: FromWorker) => self.postMessage(message);
 
-  self.onmessage = (event: MessageEvent<ToWorker>) => {
+  // The presets' sample photos come first: every message waits for them (in order), so a preset's first analysis
+  // shows its sizes and its first run finds its image.
+  const samples = loadSampleImages((id, bytes) => host.addUpload(id, bytes));
+  self.onmessage = (event: MessageEvent<ToWorker>) => void samples.then(() => handle(event));
+
+  const handle = (event: MessageEvent<ToWorker>) => {
     const message = event.data;
     try {
       switch (message.type) {

@@ -59,6 +59,25 @@ describe('readInput', () => {
     expect(await code(host.readInput('photo.png\0.txt'))).toBe('PATH_FORBIDDEN');
   });
 
+  it('reads a named folder under its prefix only, and nothing beside it', async () => {
+    const samples = path.join(dir, 'graphs', 'samples');
+    await mkdir(samples, { recursive: true });
+    await writeFile(path.join(samples, 'astronaut.png'), 'SAMPLE');
+    await writeFile(path.join(dir, 'graphs', 'preset.json'), '{}');
+    await symlink(path.join(outside, 'secret.txt'), path.join(samples, 'link.png'));
+    const host = createNodeHost({ inputRoots: [inputs], outputDir: outputs, namedInputFolders: { samples } });
+    expect(new TextDecoder().decode(await host.readInput('samples/astronaut.png'))).toBe('SAMPLE');
+    expect((await host.inspectInput!('samples/astronaut.png')).bytes).toBe(6);
+    // The regular roots still work; the folder is reachable by its prefix only, never by its real path.
+    expect(new TextDecoder().decode(await host.readInput('photo.png'))).toBe('PHOTO');
+    expect(await code(host.readInput('astronaut.png'))).toBe('FILE_NOT_FOUND');
+    expect(await code(host.readInput(path.join(samples, 'astronaut.png')))).toBe('PATH_FORBIDDEN');
+    expect(await code(host.readInput('samples/../preset.json'))).toBe('PATH_FORBIDDEN');
+    expect(await code(host.readInput('samples/../../outside/secret.txt'))).toBe('PATH_FORBIDDEN');
+    expect(await code(host.readInput('samples/link.png'))).toBe('PATH_FORBIDDEN');
+    expect(await code(host.readInput('samples/missing.png'))).toBe('FILE_NOT_FOUND');
+  });
+
   it('takes encoded and backslash names literally (not found, never decoded)', async () => {
     const host = createNodeHost({ inputRoots: [inputs], outputDir: outputs });
     expect(await code(host.readInput('%2e%2e%2foutside%2fsecret.txt'))).toBe('FILE_NOT_FOUND');

@@ -17,6 +17,12 @@ export interface ModelResolver {
 export interface NodeHostOptions {
   /** Folders inputs may be read from (a relative name is looked up in each, in order). */
   readonly inputRoots: readonly string[];
+  /**
+   * Folders reachable only under a name prefix: `{ samples: 'graphs/samples' }` makes `samples/photo.png` read that
+   * folder's photo.png, and nothing outside that folder (the server's bundled sample images: the presets name them
+   * so, relative to graphs/). Looked up before `inputRoots`.
+   */
+  readonly namedInputFolders?: Readonly<Record<string, string>>;
   /** Folder outputs are written to (created when missing). */
   readonly outputDir: string;
   /** Folder of installed models, for CoSeR model-set files (`resolveModelFile`). */
@@ -49,6 +55,10 @@ interface FileId {
 export function createNodeHost(options: NodeHostOptions): Host {
   const maxInputBytes = options.maxInputBytes ?? 50 * 1024 * 1024;
   const roots = options.inputRoots.map((r) => path.resolve(r));
+  const named = new Map(
+    Object.entries(options.namedInputFolders ?? {}).map(([prefix, dir]) => [prefix, path.resolve(dir)]),
+  );
+  const allRoots = [...named.values(), ...roots];
   const outputDir = path.resolve(options.outputDir);
   const protectedPaths = new Set<string>();
   const protectedIds: FileId[] = [];
@@ -69,15 +79,32 @@ export function createNodeHost(options: NodeHostOptions): Host {
   }
   const ready = Promise.all((options.protectedPaths ?? []).map(protect));
 
+  /** `samples/photo.png` -> that file in the folder named `samples`, when there is one (PATH_FORBIDDEN if it leaves). */
+  function inNamedFolder(name: string): string | undefined {
+    const slash = name.indexOf('/');
+    if (slash <= 0 || path.isAbsolute(name)) return undefined;
+    const folder = named.get(name.slice(0, slash));
+    if (!folder) return undefined;
+    const target = path.resolve(folder, name.slice(slash + 1));
+    if (!isInside(folder, target)) {
+      throw new CoserError('PATH_FORBIDDEN', `input ${JSON.stringify(name)} leaves the folder it names`);
+    }
+    return target;
+  }
+
   /** The real path an input name leads to, after every path rule (PATH_FORBIDDEN / FILE_NOT_FOUND). */
   async function resolveInput(name: string): Promise<string> {
     if (typeof name !== 'string' || name.length === 0) {
       throw new CoserError('FILE_NOT_FOUND', 'no input file was given');
     }
     assertNoControlChars(name, 'input path');
+    const inFolder = inNamedFolder(name);
     const candidates = path.isAbsolute(name)
       ? roots.filter((r) => isInside(r, path.resolve(name))).map(() => path.resolve(name))
-      : roots.map((r) => path.resolve(r, name)).filter((p, i) => isInside(roots[i]!, p));
+      : [
+          ...(inFolder ? [inFolder] : []),
+          ...roots.map((r) => path.resolve(r, name)).filter((p, i) => isInside(roots[i]!, p)),
+        ];
     if (candidates.length === 0) {
       throw new CoserError('PATH_FORBIDDEN', `input ${JSON.stringify(name)} is outside the allowed input folders`);
     }
@@ -87,7 +114,7 @@ export function createNodeHost(options: NodeHostOptions): Host {
       if (real) break;
     }
     if (!real) throw new CoserError('FILE_NOT_FOUND', `input file ${JSON.stringify(name)} does not exist`);
-    const realRoots = (await Promise.all(roots.map(realpathOrUndefined))).filter((r) => r !== undefined);
+    const realRoots = (await Promise.all(allRoots.map(realpathOrUndefined))).filter((r) => r !== undefined);
     if (!realRoots.some((r) => isInside(r, real))) {
       throw new CoserError(
         'PATH_FORBIDDEN',

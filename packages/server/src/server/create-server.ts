@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +8,7 @@ import { DEFAULT_LIMITS } from '@coser/runtime';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Server as SocketServer } from 'socket.io';
 import { findRepoRoot } from '../repo-root';
+import { type EditorBuild, editorBuildStatus, editorMissingPage } from './editor-build';
 import { createApiRouter } from './http/api-routes';
 import { sendError } from './http/errors';
 import {
@@ -54,7 +54,10 @@ export interface CreateServerOptions {
   maxBodyBytes?: number;
   /** Uploaded images (default 50 MiB). */
   maxUploadBytes?: number;
-  /** The built editor to serve (default packages/editor/dist when it exists; false: none). */
+  /**
+   * The built editor to serve (default packages/editor/dist, checked against its sources; false: none). While it is
+   * not built, `/` answers a page saying how to build it.
+   */
   editorDir?: string | false;
   /** Preset graphs (default the repository's graphs/). */
   presetsDir?: string;
@@ -83,6 +86,8 @@ export interface CoserServer {
   readonly scheduler: RunScheduler;
   /** What the queue recovered at start. */
   readonly recovered: { resumed: string[]; interrupted: string[] };
+  /** The editor build found at start (undefined with `editorDir: false`). */
+  readonly editor: EditorBuild | undefined;
   /**
    * Stops accepting, waits up to `graceMs` (default 0) for running runs, marks the rest `interrupted`, closes
    * sockets and the database. Queued runs stay queued for the next start.
@@ -124,6 +129,8 @@ export async function createServer(options: CreateServerOptions): Promise<CoserS
     (await import('./default-engine')).createDefaultEngine({
       dataDir,
       uploadsDir,
+      // The presets name their sample images relative to their own folder (`samples/…`).
+      ...(options.presetsDir ? { samplesDir: join(options.presetsDir, 'samples') } : {}),
       limits,
       ...(options.modelsDir ? { modelsDir: options.modelsDir } : {}),
     });
@@ -185,8 +192,16 @@ export async function createServer(options: CreateServerOptions): Promise<CoserS
   );
   const editorDir =
     options.editorDir === false ? undefined : (options.editorDir ?? join(REPO_ROOT, 'packages/editor/dist'));
-  if (editorDir && existsSync(join(editorDir, 'index.html'))) {
+  // Only the default build is checked against the sources: a folder passed in was built by whoever passed it.
+  const editor = editorDir ? editorBuildStatus(editorDir, options.editorDir ? undefined : REPO_ROOT) : undefined;
+  if (editorDir) {
+    // Registered even while the build is missing: one made while the server runs is served on the next reload.
     app.use(express.static(editorDir, { index: 'index.html', dotfiles: 'deny', fallthrough: true }));
+    app.get(['/', '/index.html'], (_req, res) => {
+      const now = editorBuildStatus(editorDir);
+      if (now.state !== 'missing') return void res.sendFile(join(editorDir, 'index.html'));
+      res.status(503).type('html').send(editorMissingPage(now));
+    });
   }
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const type = (err as { type?: string }).type;
@@ -253,6 +268,7 @@ export async function createServer(options: CreateServerOptions): Promise<CoserS
     dataDir,
     scheduler,
     recovered,
+    editor,
     close(closeOptions = {}) {
       closed ??= (async () => {
         closing = true;

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type CatalogueModel, createDefaultRegistry } from '@coser/nodes';
 import { createModelStore, INSTALL_STEPS } from '@coser/nodes/node';
 import {
@@ -14,6 +16,7 @@ import {
   type RuntimeLimits,
 } from '@coser/runtime';
 import { createLocalEnvironment, defaultModelsDir, type LocalEnvironment } from '../environment';
+import { findRepoRoot } from '../repo-root';
 import { resolveInside } from './http/safe-path';
 import type { ModelInfo, RunEngine } from './run-engine';
 
@@ -23,11 +26,23 @@ export interface DefaultEngineOptions {
   uploadsDir: string;
   limits: RuntimeLimits;
   modelsDir?: string;
+  /**
+   * The sample images the presets name (`samples/astronaut-lr.png`), readable read-only under `samples/` and nothing
+   * else of their folder's parent (default the repository's graphs/samples; false: none).
+   */
+  samplesDir?: string | false;
+}
+
+/** graphs/samples of the repository this code runs from, when there is one. */
+function defaultSamplesDir(): string | undefined {
+  const root = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+  const dir = root ? join(root, 'graphs', 'samples') : undefined;
+  return dir && existsSync(dir) ? dir : undefined;
 }
 
 /**
- * The real engine: the default node registry, a node host confined to the uploads folder (reads) and the run's own
- * folder (writes), onnxruntime-node with one session cache and one output cache shared by all runs.
+ * The real engine: the default node registry, a node host confined to the uploads folder and the sample images
+ * (reads) and the run's own folder (writes), onnxruntime-node with one session cache and one output cache shared by all runs.
  */
 export function createDefaultEngine(options: DefaultEngineOptions): RunEngine {
   const modelsDir = options.modelsDir ?? defaultModelsDir();
@@ -35,11 +50,14 @@ export function createDefaultEngine(options: DefaultEngineOptions): RunEngine {
   // One store for every run, so each model file is hashed once.
   const store = createModelStore(modelsDir);
   const inputRoots = [options.uploadsDir];
+  const samplesDir = options.samplesDir === undefined ? defaultSamplesDir() : options.samplesDir || undefined;
+  const namedInputFolders: Record<string, string> = samplesDir ? { samples: samplesDir } : {};
   // The checking environment also owns the backend and cache that every run shares.
   const shared: LocalEnvironment = createLocalEnvironment({
     modelsDir,
     outputDir: join(options.dataDir, 'runs', '.check'),
     inputRoots,
+    namedInputFolders,
     limits: options.limits,
     registry,
     models: store,
@@ -69,6 +87,7 @@ export function createDefaultEngine(options: DefaultEngineOptions): RunEngine {
         modelsDir,
         outputDir,
         inputRoots,
+        namedInputFolders,
         limits: options.limits,
         registry,
         backend: shared.backend,

@@ -60,6 +60,7 @@ export function registerServeCommand(program: Command): void {
         }
       }
       const { createServer } = await import('../../server/create-server');
+      const { editorBuildWarning } = await import('../../server/editor-build');
       const scaleOut = flags.redis
         ? await (await import('../../scale/redis-server-options')).redisServerOptions({ redisUrl: flags.redis })
         : {};
@@ -78,7 +79,12 @@ export function registerServeCommand(program: Command): void {
       out.write(
         `token: ${server.token}${server.tokenSource === 'env' ? ' (from COSER_TOKEN)' : ` (stored in ${server.dataDir}/token)`}\n`,
       );
-      out.write(`editor: ${server.url}/#token=${server.token}\n`);
+      // The editor's line always carries the URL to open; a missing or stale build adds what to do about it.
+      const editorUrl = `${server.url}/#token=${server.token}`;
+      if (server.editor?.state === 'missing')
+        out.write(`editor: ${editorBuildWarning(server.editor)} (${editorUrl})\n`);
+      else if (server.editor) out.write(`editor: ${editorUrl}\n`);
+      if (server.editor?.state === 'stale') process.stderr.write(`warning: ${editorBuildWarning(server.editor)}\n`);
       if (server.recovered.resumed.length > 0) out.write(`resuming ${server.recovered.resumed.length} queued run(s)\n`);
       if (!isLoopback(flags.host)) {
         process.stderr.write(
